@@ -1,0 +1,453 @@
+package io.github.mseal4j;
+
+import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.LibC;
+import io.github.mseal4j.internal.Mman;
+import io.github.mseal4j.internal.PageMap;
+import io.github.mseal4j.internal.PageMap.Page;
+import io.github.mseal4j.internal.PageMap.Run;
+import io.github.mseal4j.internal.Smaps;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Memory that mseal4j mapped itself ({@code mmap(MAP_PRIVATE | MAP_ANONYMOUS)}), whose protection can be
+ * changed and which can be sealed with {@code mseal(2)}, wholly or in page-aligned parts.
+ *
+ * {@snippet :
+ * try (MappedRegion region = MappedRegion.allocate(4096)) {
+ *     region.segment().setString(0, "allow: api.example.com");
+ *     MemorySegment config = region.sealReadOnly();   // PROT_READ, then mseal: frozen for good
+ *     publish(config);                                // stays valid after close()
+ * }
+ * }
+ *
+ * <h2>Ranges</h2>
+ * Offsets and lengths given to {@link #protect(long, long, Protection)} and {@link #seal(long, long)} must be
+ * multiples of {@link Mseal#pageSize()} and lie inside the region; anything else is refused with an exception
+ * before any system call. Unaligned lengths are refused, not rounded: rounding would silently protect or seal
+ * more than was asked for. Only {@link #allocate(long)} rounds, up to whole pages.
+ *
+ * <h2>Lifetime</h2>
+ * <ul>
+ *   <li>Segments from {@link #segment()} belong to the region. {@link #close()} invalidates them: using one
+ *       afterwards throws {@link IllegalStateException}, never a crash. So does a {@link #protect} call that
+ *       takes access away from any page (for example READ_WRITE to READ), since a segment that still allowed
+ *       the old access would crash the JVM on use: obtain fresh segments afterwards.</li>
+ *   <li>Sealed pages can never be unmapped: they stay mapped until the process exits (or calls
+ *       {@code execve}). {@link #close()} of a wholly or partly sealed region unmaps the unsealed pages,
+ *       keeps the sealed ones and does not fail. The segment returned by {@link #sealReadOnly()} is never
+ *       invalidated, not even by {@code close()}.</li>
+ *   <li>Sealed memory is never freed, so every sealed region costs its pages and at least one kernel mapping
+ *       (of {@code vm.max_map_count}, 65530 by default) for the life of the process.</li>
+ * </ul>
+ *
+ * <h2>What sealing does not do</h2>
+ * Sealing freezes the mapping and its protection, not the contents: sealed READ_WRITE memory stays writable.
+ * For immutable data use {@link #sealReadOnly()}. Even then, the kernel still lets the process itself, and
+ * debuggers, write through {@code /proc/self/mem} and {@code ptrace} unless the kernel is booted with
+ * {@code proc_mem.force_override=never}.
+ *
+ * <h2>Threads</h2>
+ * All methods are safe to call from many threads; changes to one region are serialized.
+ */
+public final class MappedRegion implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
+    private static final String MAP_ARGUMENTS = "PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS";
+
+    private final long address;
+    private final long byteSize;
+    private final long pageSize;
+    private final Object lock = new Object();
+
+    // Guarded by lock.
+    private final PageMap pages;
+    private Arena generation = Arena.ofShared();
+    private MemorySegment view;
+    private MemorySegment sealedReadOnlyView;
+    private boolean closed;
+
+    private MappedRegion(long address, long byteSize, long pageSize) {
+        this.address = address;
+        this.byteSize = byteSize;
+        this.pageSize = pageSize;
+        this.pages = new PageMap(byteSize / pageSize, new Page(Protection.READ_WRITE, false));
+        this.view = LibC.view(address, byteSize, generation);
+    }
+
+    /**
+     * Maps fresh, zeroed, private anonymous memory, readable and writable:
+     * {@code mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)}.
+     *
+     * @param byteSize the size wanted; rounded up to a whole number of pages
+     * @return the new region
+     * @throws IllegalArgumentException if {@code byteSize} is not positive, or too large to round up
+     * @throws UnsupportedOperationException if native calls are impossible here (the message says why)
+     * @throws SystemCallException if {@code mmap} fails, for example with ENOMEM
+     */
+    public static MappedRegion allocate(long byteSize) {
+        if (byteSize <= 0) {
+            throw new IllegalArgumentException("byteSize must be positive: " + byteSize);
+        }
+        long pageSize = Mseal.pageSize();
+        if (byteSize > Long.MAX_VALUE - pageSize) {
+            throw new IllegalArgumentException("byteSize is too large to round up to whole pages: " + byteSize);
+        }
+        long size = roundUp(byteSize, pageSize);
+        long address = LibC.mmap(0, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS,
+            -1, 0);
+        if (LibC.failed(address)) {
+            throw new SystemCallException("mmap", 0, size, MAP_ARGUMENTS, (int) -address);
+        }
+        return new MappedRegion(address, size, pageSize);
+    }
+
+    /**
+     * The address of the first byte. Stays the same for the life of the region.
+     *
+     * @return the start address of the mapping
+     */
+    public long address() {
+        return address;
+    }
+
+    /**
+     * The size of the mapping: the size asked for, rounded up to whole pages.
+     *
+     * @return the size in bytes
+     */
+    public long byteSize() {
+        return byteSize;
+    }
+
+    /**
+     * The whole mapping, as {@code segment(0, byteSize())}.
+     *
+     * @return a segment over the whole region; read-only if some page is {@link Protection#READ}
+     * @throws IllegalStateException if the region is closed, or some page is {@link Protection#NONE}
+     */
+    public MemorySegment segment() {
+        return segment(0, byteSize);
+    }
+
+    /**
+     * Part of the mapping. The segment is writable only if every page it touches is
+     * {@link Protection#READ_WRITE}, and read-only if some is {@link Protection#READ}; if some page is
+     * {@link Protection#NONE}, no segment is handed out, because any access would crash the JVM.
+     * The segment is invalidated by {@link #close()} and by a {@link #protect} call that takes access away.
+     *
+     * @param offset the first byte, from the start of the region
+     * @param byteSize the number of bytes; need not be page-aligned
+     * @return a segment over {@code [offset, offset + byteSize)}
+     * @throws IndexOutOfBoundsException if the range is not inside the region
+     * @throws IllegalStateException if the region is closed, or some page of the range is {@link Protection#NONE}
+     */
+    public MemorySegment segment(long offset, long byteSize) {
+        Objects.checkFromIndexSize(offset, byteSize, this.byteSize);
+        long firstPage = offset / pageSize;
+        long endPage = roundUp(offset + byteSize, pageSize) / pageSize;
+        synchronized (lock) {
+            ensureOpen();
+            MemorySegment slice = view.asSlice(offset, byteSize);
+            return switch (pages.leastAccess(firstPage, endPage)) {
+                case READ_WRITE -> slice;
+                case READ -> slice.asReadOnly();
+                case NONE -> throw new IllegalStateException(String.format(Locale.ROOT,
+                    "bytes [%d, %d) include PROT_NONE pages; any access to them would crash the JVM, so no segment"
+                        + " is handed out for them: %s", offset, offset + byteSize, describe(firstPage, endPage)));
+            };
+        }
+    }
+
+    /**
+     * Changes the protection of the whole region: {@code mprotect(address, byteSize, prot)}.
+     *
+     * @param protection the new protection
+     * @throws IllegalStateException if the region is closed or has sealed pages
+     * @throws SystemCallException if {@code mprotect} fails
+     * @see #protect(long, long, Protection)
+     */
+    public void protect(Protection protection) {
+        protect(0, byteSize, protection);
+    }
+
+    /**
+     * Changes the protection of whole pages: {@code mprotect(address + offset, byteSize, prot)}.
+     *
+     * <p>If the range holds a sealed page, nothing is changed and {@link IllegalStateException} is thrown
+     * without calling the kernel: it would answer EPERM, and since Linux 6.12 only after changing the pages
+     * before the sealed one. If the new protection takes access away from any page, every segment obtained
+     * from this region before is invalidated first (see the class documentation).
+     *
+     * @param offset the first byte; a multiple of the page size
+     * @param byteSize the number of bytes; a positive multiple of the page size
+     * @param protection the new protection
+     * @throws IndexOutOfBoundsException if the range is not inside the region
+     * @throws IllegalArgumentException if {@code offset} or {@code byteSize} is not page-aligned, or zero-length
+     * @throws IllegalStateException if the region is closed, the range has sealed pages, or a segment of the
+     *     region is in use by a native call and cannot be invalidated
+     * @throws SystemCallException if {@code mprotect} fails
+     */
+    public void protect(long offset, long byteSize, Protection protection) {
+        Objects.requireNonNull(protection, "protection");
+        checkPageRange(offset, byteSize);
+        long from = offset / pageSize;
+        long to = from + byteSize / pageSize;
+        synchronized (lock) {
+            ensureOpen();
+            if (pages.any(from, to, Page::sealed)) {
+                throw new IllegalStateException(String.format(Locale.ROOT,
+                    "cannot change the protection of bytes [%d, %d) to %s: the range has sealed pages, whose"
+                        + " protection can never change (the kernel would answer EPERM): %s", offset,
+                    offset + byteSize, protection, describe(from, to)));
+            }
+            if (pages.any(from, to, page -> page.protection().compareTo(protection) > 0)) {
+                revokeSegments();
+            }
+            mprotect(from, to, protection);
+        }
+    }
+
+    /**
+     * Seals the whole region: {@code mseal(address, byteSize, 0)}.
+     *
+     * @throws IllegalStateException if the region is closed
+     * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
+     * @throws SystemCallException if {@code mseal} fails
+     * @see #seal(long, long)
+     */
+    public void seal() {
+        seal(0, byteSize);
+    }
+
+    /**
+     * Seals whole pages: {@code mseal(address + offset, byteSize, 0)}. From then on, until the process exits,
+     * the kernel refuses with EPERM to unmap, remap, re-protect or map over these pages, and to discard their
+     * contents with {@code madvise} unless they are writable. Sealing again is allowed and changes nothing.
+     *
+     * <p>Sealing does not make memory read-only: seal {@link Protection#READ} pages for that, or use
+     * {@link #sealReadOnly()}.
+     *
+     * @param offset the first byte; a multiple of the page size
+     * @param byteSize the number of bytes; a positive multiple of the page size
+     * @throws IndexOutOfBoundsException if the range is not inside the region
+     * @throws IllegalArgumentException if {@code offset} or {@code byteSize} is not page-aligned, or zero-length
+     * @throws IllegalStateException if the region is closed
+     * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
+     * @throws SystemCallException if {@code mseal} fails; with ENOMEM the range may be partly sealed
+     */
+    public void seal(long offset, long byteSize) {
+        checkPageRange(offset, byteSize);
+        requireSealing();
+        long from = offset / pageSize;
+        long to = from + byteSize / pageSize;
+        synchronized (lock) {
+            ensureOpen();
+            mseal(from, to);
+        }
+    }
+
+    /**
+     * Makes the whole region read-only and seals it: {@code mprotect(PROT_READ)}, then {@code mseal}. The
+     * contents can then never be changed again through this mapping (see the class documentation for what
+     * remains possible). Calling it again returns the same segment.
+     *
+     * <p>Segments obtained earlier from {@link #segment()} are invalidated if the region was writable. The
+     * returned segment is read-only and, because sealed memory is never unmapped, valid forever: it survives
+     * {@link #close()}.
+     *
+     * @return a read-only segment over the whole region that is never invalidated
+     * @throws IllegalStateException if the region is closed, or has pages already sealed with another
+     *     protection (they can never become read-only)
+     * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
+     * @throws SystemCallException if {@code mprotect} or {@code mseal} fails
+     */
+    public MemorySegment sealReadOnly() {
+        requireSealing();
+        long all = pages.pages();
+        synchronized (lock) {
+            ensureOpen();
+            if (sealedReadOnlyView != null) {
+                return sealedReadOnlyView;
+            }
+            if (pages.any(0, all, page -> page.sealed() && page.protection() != Protection.READ)) {
+                throw new IllegalStateException("cannot seal the region read-only: some pages are already sealed"
+                    + " with another protection, which can never change: " + describe(0, all));
+            }
+            if (pages.any(0, all, page -> page.protection() == Protection.READ_WRITE)) {
+                revokeSegments();
+            }
+            for (Run run : pages.runs()) {
+                if (run.page().protection() != Protection.READ) {
+                    mprotect(run.from(), run.to(), Protection.READ);
+                }
+            }
+            mseal(0, all);
+            sealedReadOnlyView = LibC.foreverView(address, byteSize).asReadOnly();
+            return sealedReadOnlyView;
+        }
+    }
+
+    /**
+     * Whether every page of the region is sealed, as the kernel reports it: each mapping that covers the
+     * region shows {@code sl} in {@code /proc/self/smaps}. This reads smaps (about a millisecond), so it
+     * suits checks and tests, not hot paths. After {@code close()} of a region that was not wholly sealed,
+     * the unsealed pages are gone and this returns false.
+     *
+     * @return true when the kernel reports every page sealed
+     */
+    public boolean isSealed() {
+        synchronized (lock) {
+            if (closed && pages.any(0, pages.pages(), page -> !page.sealed())) {
+                return false;
+            }
+        }
+        return Smaps.coveredAndSealed(Smaps.read(address, address + byteSize), address, address + byteSize);
+    }
+
+    /**
+     * Releases the region. Invalidates every segment obtained from {@link #segment()}, then unmaps every
+     * unsealed page. Sealed pages stay mapped until the process exits, and the segment from
+     * {@link #sealReadOnly()} stays valid. Does not fail because of sealed pages. Idempotent.
+     *
+     * @throws IllegalStateException if a segment of the region is in use by a native call right now (for
+     *     example a channel read into it); the region then stays open and {@code close()} can be retried
+     */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closeGeneration();
+            closed = true;
+            for (Run run : pages.runs()) {
+                if (!run.page().sealed()) {
+                    long start = address + run.from() * pageSize;
+                    long length = (run.to() - run.from()) * pageSize;
+                    int errno = LibC.munmap(start, length);
+                    if (errno != 0) {
+                        // Sealed behind the library's back (EPERM), or worse: leave it mapped, never crash.
+                        LOG.log(System.Logger.Level.WARNING, () -> new SystemCallException("munmap", start, length,
+                            "", errno).getMessage() + "; the pages stay mapped");
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        synchronized (lock) {
+            return String.format(Locale.ROOT, "MappedRegion[%s, %d bytes%s: %s]", Errno.hex(address), byteSize,
+                closed ? ", closed" : "", describe(0, pages.pages()));
+        }
+    }
+
+    // ---- internals; the caller holds the lock for all of these ----
+
+    private void mprotect(long from, long to, Protection protection) {
+        long start = address + from * pageSize;
+        long length = (to - from) * pageSize;
+        int errno = LibC.mprotect(start, length, Mman.prot(protection));
+        if (errno != 0) {
+            // Since Linux 6.12 a failed mprotect may have changed a prefix of the range: ask the kernel.
+            resynchronize();
+            throw new SystemCallException("mprotect", start, length, Mman.protName(protection), errno);
+        }
+        pages.update(from, to, page -> page.withProtection(protection));
+    }
+
+    private void mseal(long from, long to) {
+        long start = address + from * pageSize;
+        long length = (to - from) * pageSize;
+        int errno = LibC.mseal(start, length);
+        if (errno != 0) {
+            // A failed split can leave the range partly sealed: ask the kernel what it did.
+            resynchronize();
+            throw new SystemCallException("mseal", start, length, "0", errno);
+        }
+        pages.update(from, to, Page::sealedPage);
+    }
+
+    /**
+     * Replaces what the library believes about its pages with what the kernel reports. Where the kernel
+     * cannot be asked, assumes the worst: no access, sealed (so nothing is handed out or unmapped).
+     */
+    private void resynchronize() {
+        long end = address + byteSize;
+        try {
+            pages.set(0, pages.pages(), new Page(Protection.NONE, false));
+            for (Smaps.Vma vma : Smaps.read(address, end)) {
+                long from = (Math.max(vma.start(), address) - address) / pageSize;
+                long to = (Math.min(vma.end(), end) - address) / pageSize;
+                pages.set(from, to, new Page(vma.protection(), vma.sealed()));
+            }
+        } catch (RuntimeException e) {
+            pages.set(0, pages.pages(), new Page(Protection.NONE, true));
+        }
+    }
+
+    private void revokeSegments() {
+        closeGeneration();
+        generation = Arena.ofShared();
+        view = LibC.view(address, byteSize, generation);
+    }
+
+    private void closeGeneration() {
+        try {
+            generation.close();
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("a segment of " + this + " is in use by a native call (for example"
+                + " I/O into it), so its segments cannot be invalidated now; retry when the call has returned", e);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the region at " + Errno.hex(address) + " is closed");
+        }
+    }
+
+    private static void requireSealing() {
+        SealSupport support = Mseal.support();
+        if (!support.available()) {
+            throw new UnsupportedOperationException("cannot seal: " + support.reason());
+        }
+    }
+
+    private void checkPageRange(long offset, long byteSize) {
+        Objects.checkFromIndexSize(offset, byteSize, this.byteSize);
+        if (offset % pageSize != 0) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                "offset %d is not a multiple of the page size %d (the page starts at %d)", offset, pageSize,
+                offset - offset % pageSize));
+        }
+        if (byteSize == 0 || byteSize % pageSize != 0) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                "byteSize %d is not a positive multiple of the page size %d (whole pages would be %d)", byteSize,
+                pageSize, Math.max(pageSize, roundUp(byteSize, pageSize))));
+        }
+    }
+
+    /** Pages {@code [from, to)} as runs, for messages: {@code pages [0, 2) READ sealed, [2, 4) READ_WRITE}. */
+    private String describe(long from, long to) {
+        List<Run> runs = pages.runs(from, to);
+        StringBuilder text = new StringBuilder("pages ");
+        for (Run run : runs) {
+            if (text.length() > "pages ".length()) {
+                text.append(", ");
+            }
+            text.append('[').append(run.from()).append(", ").append(run.to()).append(") ")
+                .append(run.page().protection()).append(run.page().sealed() ? " sealed" : "");
+        }
+        return text.toString();
+    }
+
+    private static long roundUp(long value, long pageSize) {
+        return (value + pageSize - 1) / pageSize * pageSize;
+    }
+}

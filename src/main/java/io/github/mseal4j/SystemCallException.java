@@ -1,0 +1,98 @@
+package io.github.mseal4j;
+
+import io.github.mseal4j.internal.Errno;
+import java.util.Locale;
+
+/**
+ * A system call made by mseal4j failed. The message names the call, the address (hex), the length, the
+ * other arguments, the errno with its symbolic name, and a remedy where one exists, for example:
+ *
+ * <pre>{@code
+ * mseal(0x7f3a5c000000, 8192) failed: ENOMEM (errno 12): part of the range is not mapped, or the process
+ * reached vm.max_map_count (65530) while splitting mappings; the range may now be partly sealed
+ * }</pre>
+ *
+ * <p>Arguments are checked in Java before any call, so this exception reports what the kernel refused,
+ * never a mistake the library could have caught first.
+ */
+public final class SystemCallException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /** The C function that failed. */
+    private final String operation;
+    /** Its address argument. */
+    private final long address;
+    /** Its length argument, in bytes. */
+    private final long length;
+    /** The errno it set. */
+    private final int errno;
+
+    /**
+     * Describes a failed call.
+     *
+     * @param operation the C function, such as {@code mprotect}
+     * @param address the address argument
+     * @param length the length argument, in bytes
+     * @param arguments the other arguments as C spells them (such as {@code PROT_READ}), or empty
+     * @param errno the errno the call set
+     */
+    SystemCallException(String operation, long address, long length, String arguments, int errno) {
+        super(message(operation, address, length, arguments, errno));
+        this.operation = operation;
+        this.address = address;
+        this.length = length;
+        this.errno = errno;
+    }
+
+    private static String message(String operation, long address, long length, String arguments, int errno) {
+        String remedy = Errno.remedy(operation, errno);
+        return String.format(Locale.ROOT, "%s(%s, %d%s) failed: %s (errno %d)%s", operation, Errno.hex(address),
+            length, arguments.isEmpty() ? "" : ", " + arguments, Errno.name(errno), errno,
+            remedy.isEmpty() ? "" : ": " + remedy);
+    }
+
+    /**
+     * The C function that failed.
+     *
+     * @return its name, such as {@code mseal}, {@code mmap} or {@code mprotect}
+     */
+    public String operation() {
+        return operation;
+    }
+
+    /**
+     * The address the call was given.
+     *
+     * @return the address
+     */
+    public long address() {
+        return address;
+    }
+
+    /**
+     * The length the call was given.
+     *
+     * @return the length in bytes
+     */
+    public long length() {
+        return length;
+    }
+
+    /**
+     * The errno the call set.
+     *
+     * @return the errno number, such as 1
+     */
+    public int errno() {
+        return errno;
+    }
+
+    /**
+     * The symbolic name of {@link #errno()}.
+     *
+     * @return the name, such as {@code EPERM}, {@code EINVAL} or {@code ENOMEM}
+     */
+    public String errnoName() {
+        return Errno.name(errno);
+    }
+}

@@ -1,0 +1,252 @@
+package io.github.mseal4j.internal;
+
+import io.github.mseal4j.MappedRegion;
+import io.github.mseal4j.Mseal;
+import io.github.mseal4j.SealSupport;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * {@code java -jar mseal4j.jar [--json]}: tells whether sealing works on this host and shows it working on a
+ * scratch page. Exit status 0 when sealing works and every attack on the sealed page was refused; 1 when
+ * sealing is available but the demonstration saw something else; 2 when sealing is not available here;
+ * 64 for a bad command line.
+ */
+public final class Doctor {
+    private static final byte[] MESSAGE = "sealed by the mseal4j doctor".getBytes(StandardCharsets.US_ASCII);
+
+    /** One attack on the sealed page and the errno it got (0: it succeeded). */
+    public record Attempt(String call, int errno) {
+        /** True when the kernel refused with EPERM, as it must for sealed memory. */
+        public boolean blocked() {
+            return errno == Errno.EPERM;
+        }
+    }
+
+    /** What happened to the scratch page. */
+    public record Demonstration(long address, long length, List<Attempt> attempts, boolean contentsIntact,
+                                String vmFlags, boolean kernelReportsSealed, boolean procMemWriteReached,
+                                String procMemDetail) {
+        /** True when every attack was refused, the data survived and the kernel shows the seal. */
+        public boolean proven() {
+            return attempts.stream().allMatch(Attempt::blocked) && contentsIntact && kernelReportsSealed;
+        }
+    }
+
+    /** Everything the doctor found. {@code pageSize} is -1 and {@code demonstration} empty when unknown. */
+    public record Report(String version, String osName, String osArch, String javaVersion, String javaVendor,
+                         String kernelRelease, long pageSize, SealSupport support,
+                         Optional<Demonstration> demonstration) {
+        /** The process exit status the report calls for. */
+        public int exitStatus() {
+            if (!support.available()) {
+                return 2;
+            }
+            return demonstration.map(Demonstration::proven).orElse(false) ? 0 : 1;
+        }
+
+        /** One sentence for the last line. */
+        public String verdict() {
+            return switch (exitStatus()) {
+                case 0 -> "sealing works here: every attack on sealed memory was refused with EPERM";
+                case 2 -> "sealing is not available here: " + support.reason();
+                default -> "sealing is available but the demonstration did not behave as the kernel promises;"
+                    + " see above";
+            };
+        }
+    }
+
+    private Doctor() {
+    }
+
+    /**
+     * Runs the doctor.
+     *
+     * @param args {@code --json} for one JSON object instead of text
+     */
+    public static void main(String[] args) {
+        boolean json = false;
+        for (String arg : args) {
+            switch (arg) {
+                case "--json" -> json = true;
+                case "--help", "-h" -> {
+                    System.out.println("usage: java -jar mseal4j.jar [--json]");
+                    return;
+                }
+                default -> {
+                    System.err.println("unknown argument: " + arg + "\nusage: java -jar mseal4j.jar [--json]");
+                    System.exit(64);
+                }
+            }
+        }
+        Report report = examine();
+        if (json) {
+            System.out.println(toJson(report));
+        } else {
+            print(report, System.out);
+        }
+        System.exit(report.exitStatus());
+    }
+
+    /** Examines this JVM and, where sealing works, seals one scratch page (which then lives until exit). */
+    public static Report examine() {
+        String version = Optional.ofNullable(Doctor.class.getPackage().getImplementationVersion()).orElse("dev");
+        SealSupport support = Mseal.support();
+        long pageSize = LibC.unavailable().isPresent() ? -1 : Mseal.pageSize();
+        Optional<Demonstration> demonstration = support.available()
+            ? Optional.of(demonstrate(pageSize)) : Optional.empty();
+        return new Report(version, System.getProperty("os.name"), System.getProperty("os.arch"),
+            System.getProperty("java.version"), System.getProperty("java.vendor"), System.getProperty("os.version"),
+            pageSize, support, demonstration);
+    }
+
+    @SuppressWarnings("resource") // sealed: the page outlives close() by design and is never unmapped
+    private static Demonstration demonstrate(long pageSize) {
+        MappedRegion region = MappedRegion.allocate(pageSize);
+        region.segment().copyFrom(MemorySegment.ofArray(MESSAGE));
+        MemorySegment sealed = region.sealReadOnly();
+        long address = region.address();
+
+        List<Attempt> attempts = new ArrayList<>();
+        attempts.add(new Attempt("mprotect(PROT_READ|PROT_WRITE)",
+            LibC.mprotect(address, pageSize, Mman.PROT_READ | Mman.PROT_WRITE)));
+        attempts.add(new Attempt("munmap", LibC.munmap(address, pageSize)));
+        attempts.add(new Attempt("mremap(grow, MREMAP_MAYMOVE)",
+            errnoOf(LibC.mremap(address, pageSize, 2 * pageSize, Mman.MREMAP_MAYMOVE, 0))));
+        attempts.add(new Attempt("mmap(MAP_FIXED) over it", errnoOf(LibC.mmap(address, pageSize,
+            Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED, -1, 0))));
+        attempts.add(new Attempt("madvise(MADV_DONTNEED)", LibC.madvise(address, pageSize, Mman.MADV_DONTNEED)));
+
+        // Read back through /proc/self/mem, not the segment: if an attack had worked, the page might be gone.
+        boolean intact = java.util.Arrays.equals(readProcMem(address, MESSAGE.length).orElse(null), MESSAGE);
+        List<Smaps.Vma> vmas = Smaps.read(address, address + pageSize);
+        String flags = vmas.isEmpty() ? "(no mapping)" : vmas.getFirst().flagLine();
+        boolean kernelSealed = Smaps.coveredAndSealed(vmas, address, address + pageSize);
+
+        boolean reached = false;
+        String detail;
+        if (attempts.stream().allMatch(Attempt::blocked)) {
+            byte before = sealed.get(ValueLayout.JAVA_BYTE, 0);
+            byte written = (byte) (before ^ 0x20);
+            Optional<String> failure = writeProcMem(address, written);
+            reached = sealed.get(ValueLayout.JAVA_BYTE, 0) == written;
+            detail = failure.map(f -> "the write was refused: " + f).orElse(reached
+                ? "a write through /proc/self/mem changed the sealed read-only page (the kernel allows it, as it does"
+                    + " for ptrace; boot with proc_mem.force_override=never to forbid it)"
+                : "the write returned but the page did not change");
+        } else {
+            detail = "not tried: an attack on the sealed page succeeded";
+        }
+        return new Demonstration(address, pageSize, List.copyOf(attempts), intact, flags, kernelSealed, reached,
+            detail);
+    }
+
+    private static int errnoOf(long addressOrNegativeErrno) {
+        return LibC.failed(addressOrNegativeErrno) ? (int) -addressOrNegativeErrno : 0;
+    }
+
+    private static Optional<byte[]> readProcMem(long address, int length) {
+        try (FileChannel mem = FileChannel.open(Path.of("/proc/self/mem"), StandardOpenOption.READ)) {
+            ByteBuffer buffer = ByteBuffer.allocate(length);
+            while (buffer.hasRemaining() && mem.read(buffer, address + buffer.position()) > 0) {
+                // keep reading
+            }
+            return Optional.of(buffer.array());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<String> writeProcMem(long address, byte value) {
+        try (FileChannel mem = FileChannel.open(Path.of("/proc/self/mem"), StandardOpenOption.WRITE)) {
+            mem.write(ByteBuffer.wrap(new byte[] {value}), address);
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.of(String.valueOf(e.getMessage()));
+        }
+    }
+
+    /** The report as text, one finding per line. */
+    public static void print(Report report, PrintStream out) {
+        out.printf(Locale.ROOT, "mseal4j doctor %s%n", report.version());
+        line(out, "platform", report.osName() + " " + report.osArch() + ", Java " + report.javaVersion()
+            + " (" + report.javaVendor() + ")");
+        line(out, "kernel", report.kernelRelease());
+        line(out, "page size", report.pageSize() > 0 ? report.pageSize() + " bytes" : "unknown");
+        line(out, "mseal", report.support().status() + ": " + report.support().reason());
+        report.demonstration().ifPresent(demo -> {
+            line(out, "scratch page", Errno.hex(demo.address()) + ", " + demo.length()
+                + " bytes, written, then made read-only and sealed");
+            for (Attempt attempt : demo.attempts()) {
+                String outcome = attempt.errno() == 0 ? "SUCCEEDED (it must not)"
+                    : Errno.name(attempt.errno()) + (attempt.blocked() ? " (blocked)" : " (unexpected)");
+                line(out, "  " + attempt.call(), outcome);
+            }
+            line(out, "contents", demo.contentsIntact() ? "intact" : "CHANGED");
+            line(out, "smaps VmFlags", demo.vmFlags() + (demo.kernelReportsSealed()
+                ? "  ('sl': the kernel reports the page sealed)" : "  (NOT sealed)"));
+            line(out, "/proc/self/mem", demo.procMemDetail());
+        });
+        line(out, "verdict", report.verdict());
+    }
+
+    private static void line(PrintStream out, String label, String value) {
+        out.printf(Locale.ROOT, "%-34s %s%n", label, value);
+    }
+
+    /** The report as one JSON object. */
+    public static String toJson(Report report) {
+        Json json = new Json();
+        json.begin();
+        json.field("version", report.version());
+        json.field("osName", report.osName());
+        json.field("osArch", report.osArch());
+        json.field("javaVersion", report.javaVersion());
+        json.field("javaVendor", report.javaVendor());
+        json.field("kernelRelease", report.kernelRelease());
+        json.field("pageSize", report.pageSize());
+        json.name("support").begin();
+        json.field("available", report.support().available());
+        json.field("status", report.support().status().name());
+        json.field("reason", report.support().reason());
+        json.end();
+        report.demonstration().ifPresent(demo -> {
+            json.name("demonstration").begin();
+            json.field("address", Errno.hex(demo.address()));
+            json.field("length", demo.length());
+            json.name("attempts").beginArray();
+            for (Attempt attempt : demo.attempts()) {
+                json.begin();
+                json.field("call", attempt.call());
+                json.field("errno", attempt.errno());
+                json.field("errnoName", attempt.errno() == 0 ? "" : Errno.name(attempt.errno()));
+                json.field("blocked", attempt.blocked());
+                json.end();
+            }
+            json.endArray();
+            json.field("contentsIntact", demo.contentsIntact());
+            json.field("vmFlags", demo.vmFlags());
+            json.field("kernelReportsSealed", demo.kernelReportsSealed());
+            json.name("procSelfMem").begin();
+            json.field("writeReachedSealedMemory", demo.procMemWriteReached());
+            json.field("detail", demo.procMemDetail());
+            json.end();
+            json.end();
+        });
+        json.field("verdict", report.verdict());
+        json.field("exitStatus", report.exitStatus());
+        json.end();
+        return json.toString();
+    }
+}

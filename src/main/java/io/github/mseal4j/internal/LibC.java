@@ -1,0 +1,299 @@
+package io.github.mseal4j.internal;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * The one native seam of mseal4j: the only class that links C functions or turns raw addresses into
+ * segments. Everything else in the library goes through it.
+ *
+ * <p>Rules kept here:
+ * <ul>
+ *   <li>Handles are built once. When native calls are impossible (not Linux, not 64-bit, native access not
+ *       granted, a missing symbol), nothing is thrown while the class initialises: the handle is replaced by
+ *       one that throws {@link UnsupportedOperationException} with the reason, and {@link #unavailable()}
+ *       reports it.</li>
+ *   <li>Every call captures {@code errno} into a segment owned by the calling thread, never one shared
+ *       between threads, and reads it before the thread can make another call.</li>
+ *   <li>Calls that return an address return {@code -errno} on failure, like the kernel's own ABI: a user
+ *       address on a 64-bit Linux is never negative. The others return 0 or the errno.</li>
+ *   <li>Addresses and {@code size_t} travel as {@code long}: every supported platform is LP64.</li>
+ * </ul>
+ */
+@SuppressWarnings("restricted") // the single place allowed to make restricted FFM calls; see docs/design.md
+public final class LibC {
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+        CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final ThreadLocal<MemorySegment> CAPTURE =
+        ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
+
+    /** Why no native call can be made here, or null when they can. */
+    private static final String UNAVAILABLE = checkPlatform();
+
+    /** The mseal system call number on this architecture, when mseal4j knows it. */
+    private static final OptionalLong SYS_MSEAL = msealNumber(System.getProperty("os.arch", ""));
+
+    // long syscall(long number, ...);  https://man7.org/linux/man-pages/man2/syscall.2.html
+    // Variadic: every argument after the number is passed as a long, as the kernel ABI expects.
+    private static final MethodHandle SYSCALL = link("syscall",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+        Linker.Option.firstVariadicArg(1));
+
+    // void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
+    // https://man7.org/linux/man-pages/man2/mmap.2.html
+    private static final MethodHandle MMAP = link("mmap",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+
+    // int munmap(void *addr, size_t length);  https://man7.org/linux/man-pages/man2/munmap.2.html
+    private static final MethodHandle MUNMAP = link("munmap",
+        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+
+    // int mprotect(void *addr, size_t len, int prot);  https://man7.org/linux/man-pages/man2/mprotect.2.html
+    private static final MethodHandle MPROTECT = link("mprotect",
+        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+
+    // int madvise(void *addr, size_t length, int advice);  https://man7.org/linux/man-pages/man2/madvise.2.html
+    private static final MethodHandle MADVISE = link("madvise",
+        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+
+    // void *mremap(void *old_address, size_t old_size, size_t new_size, int flags, ... /* void *new_address */);
+    // https://man7.org/linux/man-pages/man2/mremap.2.html
+    private static final MethodHandle MREMAP = link("mremap",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG),
+        Linker.Option.firstVariadicArg(4));
+
+    // long sysconf(int name);  https://man7.org/linux/man-pages/man3/sysconf.3.html
+    private static final MethodHandle SYSCONF = link("sysconf",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+
+    private LibC() {
+    }
+
+    /** Why native calls cannot be made in this JVM, or empty when they can. */
+    public static Optional<String> unavailable() {
+        return Optional.ofNullable(UNAVAILABLE);
+    }
+
+    /** The mseal system call number for {@code osArch}, or empty where mseal4j does not know it. */
+    public static OptionalLong msealNumber(String osArch) {
+        return switch (osArch) {
+            // 462 in arch/x86/entry/syscalls/syscall_64.tbl and include/uapi/asm-generic/unistd.h (arm64,
+            // riscv), and in the powerpc and s390 tables. Not universal: alpha uses 572, and MIPS adds its ABI
+            // base (4462, 5462, 6462), so there the library declines rather than guess.
+            case "amd64", "x86_64", "aarch64", "riscv64", "ppc64le", "ppc64", "s390x" -> OptionalLong.of(462);
+            default -> OptionalLong.empty();
+        };
+    }
+
+    /** {@code mseal(addr, len, 0)} through {@code syscall(2)}: 0 on success, else the errno. */
+    public static int mseal(long address, long length) {
+        if (SYS_MSEAL.isEmpty()) {
+            throw new UnsupportedOperationException("mseal4j does not know the mseal system call number on "
+                + System.getProperty("os.arch"));
+        }
+        MemorySegment capture = CAPTURE.get();
+        long result;
+        try {
+            result = (long) SYSCALL.invokeExact(capture, SYS_MSEAL.getAsLong(), address, length, 0L);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == 0 ? 0 : errno(capture);
+    }
+
+    /** {@code mmap}: the address of the new mapping, or {@code -errno}. */
+    public static long mmap(long address, long length, int prot, int flags, int fd, long offset) {
+        MemorySegment capture = CAPTURE.get();
+        long result;
+        try {
+            result = (long) MMAP.invokeExact(capture, address, length, prot, flags, fd, offset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == -1L ? -errno(capture) : result;
+    }
+
+    /** {@code munmap}: 0, or the errno. */
+    public static int munmap(long address, long length) {
+        MemorySegment capture = CAPTURE.get();
+        int result;
+        try {
+            result = (int) MUNMAP.invokeExact(capture, address, length);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == 0 ? 0 : errno(capture);
+    }
+
+    /** {@code mprotect}: 0, or the errno. */
+    public static int mprotect(long address, long length, int prot) {
+        MemorySegment capture = CAPTURE.get();
+        int result;
+        try {
+            result = (int) MPROTECT.invokeExact(capture, address, length, prot);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == 0 ? 0 : errno(capture);
+    }
+
+    /** {@code madvise}: 0, or the errno. */
+    public static int madvise(long address, long length, int advice) {
+        MemorySegment capture = CAPTURE.get();
+        int result;
+        try {
+            result = (int) MADVISE.invokeExact(capture, address, length, advice);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == 0 ? 0 : errno(capture);
+    }
+
+    /** {@code mremap}: the new address, or {@code -errno}. {@code newAddress} is read only with MREMAP_FIXED. */
+    public static long mremap(long oldAddress, long oldSize, long newSize, int flags, long newAddress) {
+        MemorySegment capture = CAPTURE.get();
+        long result;
+        try {
+            result = (long) MREMAP.invokeExact(capture, oldAddress, oldSize, newSize, flags, newAddress);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == -1L ? -errno(capture) : result;
+    }
+
+    /** {@code sysconf(_SC_PAGESIZE)}. */
+    public static long pageSize() {
+        MemorySegment capture = CAPTURE.get();
+        long result;
+        try {
+            result = (long) SYSCONF.invokeExact(capture, Mman.SC_PAGESIZE);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (result <= 0) {
+            throw new IllegalStateException("sysconf(_SC_PAGESIZE) failed: " + Errno.name(errno(capture)));
+        }
+        return result;
+    }
+
+    /** True when {@code result} of {@link #mmap} or {@link #mremap} is a failure. */
+    public static boolean failed(long result) {
+        return result < 0;
+    }
+
+    /**
+     * A segment over {@code [address, address + size)} that lives as long as {@code arena}. The caller
+     * guarantees the memory stays mapped at least that long.
+     */
+    public static MemorySegment view(long address, long size, Arena arena) {
+        requireAvailable();
+        return MemorySegment.ofAddress(address).reinterpret(size, arena, null);
+    }
+
+    /**
+     * A segment over {@code [address, address + size)} that is never invalidated. Only for memory that can
+     * never be unmapped: sealed memory.
+     */
+    public static MemorySegment foreverView(long address, long size) {
+        requireAvailable();
+        return MemorySegment.ofAddress(address).reinterpret(size);
+    }
+
+    private static void requireAvailable() {
+        if (UNAVAILABLE != null) {
+            throw new UnsupportedOperationException(UNAVAILABLE);
+        }
+    }
+
+    private static int errno(MemorySegment capture) {
+        return (int) ERRNO.get(capture, 0L);
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException e) {
+            throw e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new AssertionError("a C function cannot throw a checked exception", t);
+    }
+
+    private static String checkPlatform() {
+        String os = System.getProperty("os.name", "");
+        if (!os.equals("Linux")) {
+            return "mseal4j needs Linux; this is " + os;
+        }
+        if (ADDRESS.byteSize() != 8) {
+            return "mseal4j needs a 64-bit JVM and kernel; this JVM has " + ADDRESS.byteSize() * 8 + "-bit addresses";
+        }
+        Module module = LibC.class.getModule();
+        if (!module.isNativeAccessEnabled()) {
+            return nativeAccessAdvice(module);
+        }
+        return null;
+    }
+
+    /** How to grant native access to the module that holds mseal4j. */
+    public static String nativeAccessAdvice(Module module) {
+        String where = module.isNamed() ? "module " + module.getName() : "the class path (unnamed module)";
+        return "native access is not enabled for " + where + "; start java with"
+            + " --enable-native-access=ALL-UNNAMED when mseal4j is on the class path,"
+            + " or --enable-native-access=io.github.mseal4j when it is on the module path"
+            + " (an executable jar can say 'Enable-Native-Access: ALL-UNNAMED' in its manifest)";
+    }
+
+    /**
+     * Links {@code symbol} with errno capture, or, when that cannot work here, returns a handle of the same
+     * type that throws {@link UnsupportedOperationException} with the reason.
+     */
+    private static MethodHandle link(String symbol, FunctionDescriptor descriptor, Linker.Option... options) {
+        MethodType type = descriptor.toMethodType().insertParameterTypes(0, MemorySegment.class);
+        if (UNAVAILABLE != null) {
+            return throwing(type, UNAVAILABLE);
+        }
+        try {
+            Linker linker = Linker.nativeLinker();
+            Optional<MemorySegment> address = linker.defaultLookup().find(symbol);
+            if (address.isEmpty()) {
+                return throwing(type, String.format(Locale.ROOT,
+                    "the C library of this system has no '%s' symbol, which mseal4j needs", symbol));
+            }
+            Linker.Option[] all = new Linker.Option[options.length + 1];
+            all[0] = Linker.Option.captureCallState("errno");
+            System.arraycopy(options, 0, all, 1, options.length);
+            return linker.downcallHandle(address.get(), descriptor, all);
+        } catch (RuntimeException e) {
+            // An unsupported platform or a JVM that refuses native access: report it at first use instead.
+            return throwing(type, "cannot link '" + symbol + "': " + e);
+        }
+    }
+
+    private static MethodHandle throwing(MethodType type, String reason) {
+        try {
+            MethodHandle newException = MethodHandles.insertArguments(MethodHandles.lookup().findConstructor(
+                UnsupportedOperationException.class, MethodType.methodType(void.class, String.class)), 0, reason);
+            MethodHandle thrower = MethodHandles.throwException(type.returnType(), UnsupportedOperationException.class);
+            return MethodHandles.dropArguments(MethodHandles.foldArguments(thrower, newException), 0,
+                type.parameterList());
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

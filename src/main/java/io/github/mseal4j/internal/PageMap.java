@@ -1,0 +1,160 @@
+package io.github.mseal4j.internal;
+
+import io.github.mseal4j.Protection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
+
+/**
+ * What the library believes about each page of one mapping: its protection and whether it is sealed.
+ * Stored as runs of equal pages, so a region of a million pages with one protection costs one entry.
+ * Not thread-safe: the owning region guards it.
+ */
+public final class PageMap {
+
+    /** The state of one page. */
+    public record Page(Protection protection, boolean sealed) {
+        public Page {
+            Objects.requireNonNull(protection, "protection");
+        }
+
+        /** This page with another protection. */
+        public Page withProtection(Protection newProtection) {
+            return new Page(newProtection, sealed);
+        }
+
+        /** This page, sealed. */
+        public Page sealedPage() {
+            return sealed ? this : new Page(protection, true);
+        }
+    }
+
+    /** Pages {@code [from, to)}, all in {@code page} state. */
+    public record Run(long from, long to, Page page) {
+    }
+
+    private final long pages;
+    private final TreeMap<Long, Page> runs = new TreeMap<>();
+
+    /** {@code pages} pages, all in {@code initial} state. */
+    public PageMap(long pages, Page initial) {
+        if (pages <= 0) {
+            throw new IllegalArgumentException("pages must be positive: " + pages);
+        }
+        this.pages = pages;
+        runs.put(0L, Objects.requireNonNull(initial, "initial"));
+    }
+
+    /** The number of pages. */
+    public long pages() {
+        return pages;
+    }
+
+    /** Applies {@code change} to every page of {@code [from, to)}. */
+    public void update(long from, long to, UnaryOperator<Page> change) {
+        checkRange(from, to);
+        if (from == to || all(from, to, page -> change.apply(page).equals(page))) {
+            return;
+        }
+        split(from);
+        split(to);
+        for (Map.Entry<Long, Page> entry : runs.subMap(from, true, to, false).entrySet()) {
+            entry.setValue(Objects.requireNonNull(change.apply(entry.getValue())));
+        }
+        coalesce(from, to);
+    }
+
+    /** Sets every page of {@code [from, to)} to {@code page}. */
+    public void set(long from, long to, Page page) {
+        update(from, to, ignored -> page);
+    }
+
+    /** True when some page of {@code [from, to)} matches. */
+    public boolean any(long from, long to, Predicate<Page> test) {
+        checkRange(from, to);
+        for (Run run : runs(from, to)) {
+            if (test.test(run.page())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when every page of {@code [from, to)} matches (also when the range is empty). */
+    public boolean all(long from, long to, Predicate<Page> test) {
+        return !any(from, to, test.negate());
+    }
+
+    /** The runs that cover {@code [from, to)}, clipped to it, in address order. */
+    public List<Run> runs(long from, long to) {
+        checkRange(from, to);
+        List<Run> result = new ArrayList<>();
+        if (from == to) {
+            return result;
+        }
+        Long start = runs.floorKey(from);
+        NavigableMap<Long, Page> tail = runs.tailMap(start, true);
+        for (Map.Entry<Long, Page> entry : tail.entrySet()) {
+            long runStart = entry.getKey();
+            if (runStart >= to) {
+                break;
+            }
+            Long next = runs.higherKey(runStart);
+            long runEnd = next == null ? pages : next;
+            result.add(new Run(Math.max(from, runStart), Math.min(to, runEnd), entry.getValue()));
+        }
+        return result;
+    }
+
+    /** All runs, in address order. */
+    public List<Run> runs() {
+        return runs(0, pages);
+    }
+
+    /** The protection that every page of {@code [from, to)} grants at least. */
+    public Protection leastAccess(long from, long to) {
+        Protection least = Protection.READ_WRITE;
+        for (Run run : runs(from, to)) {
+            if (run.page().protection().compareTo(least) < 0) {
+                least = run.page().protection();
+            }
+        }
+        return least;
+    }
+
+    private void split(long at) {
+        if (at < pages && !runs.containsKey(at)) {
+            runs.put(at, runs.floorEntry(at).getValue());
+        }
+    }
+
+    private void coalesce(long from, long to) {
+        Long key = runs.lowerKey(from);
+        long start = key == null ? from : key;
+        Page previous = null;
+        List<Long> redundant = new ArrayList<>();
+        for (Map.Entry<Long, Page> entry : runs.subMap(start, true, to, true).entrySet()) {
+            if (entry.getValue().equals(previous)) {
+                redundant.add(entry.getKey());
+            }
+            previous = entry.getValue();
+        }
+        redundant.forEach(runs::remove);
+    }
+
+    private void checkRange(long from, long to) {
+        if (from < 0 || to > pages || from > to) {
+            throw new IndexOutOfBoundsException("pages [" + from + ", " + to + ") outside [0, " + pages + ")");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return runs().toString();
+    }
+}

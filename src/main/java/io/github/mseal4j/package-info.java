@@ -1,0 +1,53 @@
+/**
+ * Seal memory with Linux {@code mseal(2)}: once sealed, a range can never again be unmapped, remapped,
+ * re-protected, mapped over or (if read-only) discarded, by anyone in the process. The kernel answers EPERM.
+ *
+ * {@snippet :
+ * try (MappedRegion region = MappedRegion.allocate(4096)) {
+ *     region.segment().setString(0, "allow: api.example.com");
+ *     MemorySegment allowList = region.sealReadOnly();   // read-only and sealed until the process exits
+ *     System.out.println(allowList.getString(0));
+ * }
+ * }
+ *
+ * <h2>Core types</h2>
+ * <ul>
+ *   <li>{@link io.github.mseal4j.Mseal}: the support probe and the page size.</li>
+ *   <li>{@link io.github.mseal4j.MappedRegion}: memory the library maps itself, to protect and seal.</li>
+ *   <li>{@link io.github.mseal4j.Protection}: NONE, READ, READ_WRITE.</li>
+ *   <li>{@link io.github.mseal4j.SystemCallException}: a failed system call, with its errno and a remedy.</li>
+ * </ul>
+ *
+ * <h2>Lifetime</h2>
+ * Sealed memory is never freed: it stays mapped until the process exits or calls {@code execve}, and each
+ * sealed region keeps at least one of the process's kernel mappings ({@code vm.max_map_count}, 65530 by
+ * default). Seal few, large regions. The library only ever seals, protects or unmaps memory it mapped
+ * itself; it never accepts heap, {@code malloc}-backed or file-mapped segments.
+ *
+ * <h2>Platforms</h2>
+ * <table class="striped">
+ *   <caption>Where sealing works</caption>
+ *   <thead><tr><th>Platform</th><th>Result</th></tr></thead>
+ *   <tbody>
+ *     <tr><td>Linux 6.10+, 64-bit: x86_64, aarch64 (also riscv64, ppc64le, s390x)</td><td>sealing works</td></tr>
+ *     <tr><td>Linux before 6.10</td><td>{@code KERNEL_TOO_OLD}: regions work, {@code seal()} throws</td></tr>
+ *     <tr><td>seccomp or LSM forbids mseal</td><td>{@code BLOCKED_BY_POLICY}</td></tr>
+ *     <tr><td>alpha, MIPS and other architectures</td><td>{@code UNKNOWN_ARCHITECTURE}</td></tr>
+ *     <tr><td>32-bit JVMs, other operating systems</td><td>{@code NOT_64_BIT}, {@code NOT_LINUX}</td></tr>
+ *   </tbody>
+ * </table>
+ *
+ * <h2>Native access</h2>
+ * The library calls C through {@link java.lang.foreign.Linker}, which the JVM must allow:
+ * {@code --enable-native-access=io.github.mseal4j} on the module path,
+ * {@code --enable-native-access=ALL-UNNAMED} on the class path, or {@code Enable-Native-Access: ALL-UNNAMED}
+ * in an executable jar's manifest. Without it, mseal4j makes no native call at all (so the JVM prints no
+ * warning), {@link io.github.mseal4j.Mseal#support()} reports {@code NATIVE_ACCESS_DISABLED} with the exact
+ * flag, and every other operation throws {@link java.lang.UnsupportedOperationException}.
+ *
+ * <h2>Limits</h2>
+ * Sealing freezes mappings and protections, not contents. Writes through {@code /proc/self/mem} and
+ * {@code ptrace} still reach sealed read-only memory unless the kernel runs with
+ * {@code proc_mem.force_override=never}. See {@code docs/semantics.md} for what each kernel version blocks.
+ */
+package io.github.mseal4j;
