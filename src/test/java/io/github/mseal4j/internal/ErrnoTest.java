@@ -1,0 +1,55 @@
+package io.github.mseal4j.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ErrnoTest {
+
+    @ParameterizedTest
+    @CsvSource({"1, EPERM", "4, EINTR", "12, ENOMEM", "14, EFAULT", "17, EEXIST", "22, EINVAL", "38, ENOSYS",
+        "95, EOPNOTSUPP", "0, errno 0", "-3, errno -3", "200, errno 200", "36, ENAMETOOLONG"})
+    void namesAreTheLinuxSymbols(int errno, String name) {
+        assertEquals(name, Errno.name(errno));
+    }
+
+    record Remedy(String operation, int errno, String mentions) {
+    }
+
+    static Stream<Remedy> remedies() {
+        return Stream.of(
+            new Remedy("mseal", Errno.ENOSYS, "6.10"),
+            new Remedy("mseal", Errno.EPERM, "seccomp"),
+            new Remedy("mseal", Errno.ENOMEM, "vm.max_map_count (" + Errno.maxMapCount() + ")"),
+            new Remedy("mseal", Errno.ENOMEM, "partly sealed"),
+            new Remedy("mmap", Errno.ENOMEM, "vm.max_map_count"),
+            new Remedy("mprotect", Errno.EPERM, "sealed"),
+            new Remedy("munmap", Errno.EPERM, "until the process exits"),
+            new Remedy("mprotect", Errno.ENOMEM, "not mapped"),
+            new Remedy("mseal", Errno.EINVAL, "report"),
+            new Remedy("mremap", Errno.EFAULT, "VMA boundary"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("remedies")
+    void remediesSayWhatToDo(Remedy remedy) {
+        String text = Errno.remedy(remedy.operation(), remedy.errno());
+        assertTrue(text.contains(remedy.mentions()), "'" + text + "' mentions '" + remedy.mentions() + "'");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0, 0x0", "4096, 0x1000", "140737488351232, 0x7ffffffff000", "-1, 0xffffffffffffffff"})
+    void addressesPrintInHex(long address, String text) {
+        assertEquals(text, Errno.hex(address));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"mprotect, 2", "munmap, 3"})
+    void unknownCombinationsHaveNoRemedy(String operation, int errno) {
+        assertEquals("", Errno.remedy(operation, errno));
+    }
+}

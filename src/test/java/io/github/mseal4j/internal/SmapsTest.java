@@ -1,0 +1,96 @@
+package io.github.mseal4j.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.mseal4j.Protection;
+import io.github.mseal4j.internal.Smaps.Vma;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.StringReader;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+class SmapsTest {
+    /** Three mappings as Linux 6.18 prints them, trimmed; the middle one sealed. */
+    private static final String SAMPLE = """
+        7f0000000000-7f0000002000 rw-p 00000000 00:00 0
+        Size:                  8 kB
+        KernelPageSize:        4 kB
+        FilePmdMapped:         0 kB
+        VmFlags: rd wr mr mw me ac
+        7f0000002000-7f0000003000 r--p 00000000 00:00 0
+        Size:                  4 kB
+        ProtectionKey:         0
+        VmFlags: rd mr mw me ac sl
+        7f0000003000-7f0000004000 ---p 00000000 00:00 0                          [anon:guard]
+        Size:                  4 kB
+        VmFlags: mr mw me sl dd
+        ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
+        Size:                  4 kB
+        VmFlags: ex
+        """;
+
+    private static List<Vma> parse(long start, long end) throws IOException {
+        return Smaps.parse(new BufferedReader(new StringReader(SAMPLE)), start, end);
+    }
+
+    @Test
+    void parsesRangesPermissionsAndFlags() throws IOException {
+        List<Vma> vmas = parse(0x7f0000000000L, 0x7f0000004000L);
+        assertEquals(3, vmas.size());
+        assertEquals(0x7f0000002000L, vmas.get(1).start());
+        assertEquals(0x7f0000003000L, vmas.get(1).end());
+        assertEquals(Protection.READ_WRITE, vmas.get(0).protection());
+        assertEquals(Protection.READ, vmas.get(1).protection());
+        assertEquals(Protection.NONE, vmas.get(2).protection());
+        assertFalse(vmas.get(0).sealed());
+        assertTrue(vmas.get(1).sealed());
+        assertEquals("mr mw me sl dd", vmas.get(2).flagLine());
+        assertTrue(vmas.get(0).isPrivate());
+    }
+
+    @Test
+    void keepsOnlyMappingsThatOverlapTheRange() throws IOException {
+        List<Vma> vmas = parse(0x7f0000001000L, 0x7f0000002001L);
+        assertEquals(List.of(0x7f0000000000L, 0x7f0000002000L), vmas.stream().map(Vma::start).toList());
+        assertEquals(List.of(), parse(0x1000, 0x2000));
+    }
+
+    record Coverage(String name, long start, long end, boolean sealed) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Coverage> coverages() {
+        return Stream.of(
+            new Coverage("one sealed mapping", 0x7f0000002000L, 0x7f0000003000L, true),
+            new Coverage("two sealed mappings", 0x7f0000002000L, 0x7f0000004000L, true),
+            new Coverage("part of a sealed mapping", 0x7f0000003000L, 0x7f0000003800L, true),
+            new Coverage("includes an unsealed mapping", 0x7f0000001000L, 0x7f0000003000L, false),
+            new Coverage("runs past the last mapping", 0x7f0000003000L, 0x7f0000005000L, false),
+            new Coverage("nothing mapped", 0x1000, 0x2000, false));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("coverages")
+    void sealedMeansEveryByteCoveredBySealedMappings(Coverage coverage) throws IOException {
+        List<Vma> vmas = parse(coverage.start(), coverage.end());
+        assertEquals(coverage.sealed(), Smaps.coveredAndSealed(vmas, coverage.start(), coverage.end()));
+    }
+
+    @Test
+    void readsThisProcess() {
+        List<Vma> all = Smaps.read(0, Long.MAX_VALUE);
+        assertTrue(all.size() > 10, "a JVM has many mappings: " + all.size());
+        for (int i = 1; i < all.size(); i++) {
+            assertTrue(all.get(i - 1).end() <= all.get(i).start(), "in address order, not overlapping");
+        }
+    }
+}
