@@ -54,6 +54,8 @@ public final class ChildJvm {
         List<String> command = new ArrayList<>();
         command.add(java().toString());
         command.add("-Xshare:auto");
+        // A child that is meant to crash (or does by mistake) writes its report under target/, not the tree.
+        command.add("-XX:ErrorFile=" + Path.of(System.getProperty("basedir", "."), "target", "child-hs_err_pid%p.log"));
         command.addAll(arguments);
         try {
             Process process = new ProcessBuilder(command).start();

@@ -1,0 +1,140 @@
+package io.github.mseal4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.mseal4j.testing.ChildJvm;
+import io.github.mseal4j.testing.Layout;
+import io.github.mseal4j.testing.ProcMem;
+import io.github.mseal4j.testing.SealBudget;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** Many threads, one library: every method is safe to call concurrently. */
+class ConcurrencyTest {
+    private static final long PAGE = Mseal.pageSize();
+    private static final int THREADS = 8;
+
+    /** A region a thread used, the random marker it wrote at each page, and whether its last page was sealed. */
+    record Used(long address, int pages, long marker, boolean lastPageSealed) {
+    }
+
+    @Test
+    void threadsCyclingTheirOwnRegionsLeaveOnlyTheSealedPagesBehind() throws InterruptedException {
+        boolean seal = Mseal.isSupported();
+        ConcurrentLinkedQueue<Used> used = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    start.await();
+                    for (int round = 0; round < 25; round++) {
+                        long marker = ThreadLocalRandom.current().nextLong() | 1;
+                        boolean sealLast = seal && round % 5 == 0;
+                        try (MappedRegion region = MappedRegion.allocate(3 * PAGE)) {
+                            for (int page = 0; page < 3; page++) {
+                                region.segment().set(ValueLayout.JAVA_LONG, page * PAGE, marker);
+                            }
+                            region.protect(0, PAGE, Protection.READ);
+                            if (sealLast) {
+                                region.seal(2 * PAGE, PAGE);
+                            }
+                            assertEquals(marker, region.segment().get(ValueLayout.JAVA_LONG, 2 * PAGE));
+                            used.add(new Used(region.address(), 3, marker, sealLast));
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }));
+        }
+        start.countDown();
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertTrue(failures.isEmpty(), () -> "failures: " + failures);
+        assertEquals(THREADS * 25, used.size());
+        for (Used region : used) {
+            for (int page = 0; page < region.pages(); page++) {
+                long address = region.address() + page * PAGE;
+                Optional<Long> value = ProcMem.read(address, 8)
+                    .map(bytes -> ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder()).getLong());
+                boolean sealedPage = region.lastPageSealed() && page == 2;
+                if (sealedPage) {
+                    assertEquals(Optional.of(region.marker()), value, "the sealed page stays, intact");
+                    assertTrue(Layout.read(address, 1, PAGE).page(0).sealed());
+                } else {
+                    // Unmapped, or reused by a later mapping: either way, not this region's page any more.
+                    assertFalse(value.equals(Optional.of(region.marker())), "page " + page + " was unmapped");
+                }
+            }
+        }
+    }
+
+    @Test
+    void threadsSealingDifferentPagesOfOneRegionAtOnce() throws InterruptedException {
+        assumeTrue(Mseal.isSupported(), Mseal.support().reason());
+        MappedRegion region = MappedRegion.allocate(THREADS * PAGE);
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+            int page = t;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    start.await();
+                    region.segment(page * PAGE, 8).set(ValueLayout.JAVA_LONG, 0, page);
+                    region.protect(page * PAGE, PAGE, page % 2 == 0 ? Protection.READ : Protection.READ_WRITE);
+                    region.seal(page * PAGE, PAGE);
+                    region.seal(page * PAGE, PAGE);
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }));
+        }
+        start.countDown();
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertTrue(failures.isEmpty(), () -> "failures: " + failures);
+        assertTrue(region.isSealed());
+        region.close();
+        Layout layout = Layout.read(region.address(), THREADS, PAGE);
+        for (int page = 0; page < THREADS; page++) {
+            assertEquals(page % 2 == 0 ? Protection.READ : Protection.READ_WRITE, layout.page(page).protection());
+        }
+    }
+
+    @Test
+    void segmentsRacingWithProtectAndCloseThrowInsteadOfCrashing() {
+        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED"),
+            RevocationRace.class, "3000");
+        assertEquals(0, result.exitStatus(), result.transcript());
+        Matcher counts = Pattern.compile("reads=(\\d+) writes=(\\d+) revoked=(\\d+)").matcher(result.stdout());
+        assertTrue(counts.find(), result.transcript());
+        assertTrue(Long.parseLong(counts.group(1)) > 0, "readers read: " + result.stdout());
+        assertTrue(Long.parseLong(counts.group(2)) > 0, "writers wrote: " + result.stdout());
+        assertTrue(Long.parseLong(counts.group(3)) > 0, "segments were revoked under the threads: " + result.stdout());
+        assertFalse(result.stderr().contains("SIGSEGV"), result.transcript());
+    }
+
+    @AfterAll
+    static void stayWithinTheSealBudget() {
+        SealBudget.check(ConcurrencyTest.class.getSimpleName());
+    }
+}
