@@ -87,9 +87,12 @@ class ConcurrencyTest {
     }
 
     @Test
-    void threadsSealingDifferentPagesOfOneRegionAtOnce() throws InterruptedException {
+    void threadsProtectingAndSealingDifferentPagesOfOneRegionAtOnce() throws InterruptedException {
         assumeTrue(Mseal.isSupported(), Mseal.support().reason());
         MappedRegion region = MappedRegion.allocate(THREADS * PAGE);
+        for (int page = 0; page < THREADS; page++) {
+            region.segment().set(ValueLayout.JAVA_LONG, page * PAGE, page);
+        }
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
         CountDownLatch start = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
@@ -98,7 +101,6 @@ class ConcurrencyTest {
             threads.add(Thread.ofPlatform().start(() -> {
                 try {
                     start.await();
-                    region.segment(page * PAGE, 8).set(ValueLayout.JAVA_LONG, 0, page);
                     region.protect(page * PAGE, PAGE, page % 2 == 0 ? Protection.READ : Protection.READ_WRITE);
                     region.seal(page * PAGE, PAGE);
                     region.seal(page * PAGE, PAGE);
@@ -117,6 +119,7 @@ class ConcurrencyTest {
         Layout layout = Layout.read(region.address(), THREADS, PAGE);
         for (int page = 0; page < THREADS; page++) {
             assertEquals(page % 2 == 0 ? Protection.READ : Protection.READ_WRITE, layout.page(page).protection());
+            assertTrue(layout.page(page).sealed());
         }
     }
 

@@ -1,0 +1,97 @@
+package io.github.mseal4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.mseal4j.testing.ChildJvm;
+import io.github.mseal4j.testing.MiniJson;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged jar, run the ways users run it: {@code java -jar} (no flags), on the module path, and without
+ * the native-access grant, which must be reported, never warned about by the JVM.
+ */
+class DoctorIT {
+    private static final Path JAR = Path.of(System.getProperty("mseal4j.jar", "target/mseal4j.jar"));
+    private static final String MAIN = "io.github.mseal4j.internal.Doctor";
+
+    private static void requireJar() {
+        assertTrue(Files.isRegularFile(JAR), "the packaged jar " + JAR + " exists");
+    }
+
+    @Test
+    void javaDashJarRunsWithoutFlagsOrWarningsAndShowsTheRefusals() {
+        requireJar();
+        ChildJvm.Result result = ChildJvm.run(List.of("-jar", JAR.toString()));
+        assertNoNativeAccessWarning(result);
+        if (!Mseal.isSupported()) {
+            assertEquals(2, result.exitStatus(), result.transcript());
+            assertTrue(result.stdout().contains(Mseal.support().reason()), result.transcript());
+            return;
+        }
+        assertEquals(0, result.exitStatus(), result.transcript());
+        assertEquals(5, result.stdout().lines().filter(line -> line.contains("EPERM (blocked)")).count(),
+            result.transcript());
+        assertTrue(result.stdout().contains("the kernel reports the page sealed"), result.transcript());
+        assertTrue(result.stdout().contains("sealing works here"), result.transcript());
+    }
+
+    @Test
+    void jsonIsOneObject() {
+        requireJar();
+        ChildJvm.Result result = ChildJvm.run(List.of("-jar", JAR.toString(), "--json"));
+        assertNoNativeAccessWarning(result);
+        Map<?, ?> json = (Map<?, ?>) MiniJson.parse(result.stdout());
+        assertEquals((long) result.exitStatus(), json.get("exitStatus"));
+        assertEquals(Mseal.isSupported(), ((Map<?, ?>) json.get("support")).get("available"));
+    }
+
+    @Test
+    void onTheModulePathWithTheGrant() {
+        requireJar();
+        assumeTrue(Mseal.isSupported(), Mseal.support().reason());
+        ChildJvm.Result result = ChildJvm.run(List.of("--enable-native-access=io.github.mseal4j",
+            "-p", JAR.toString(), "-m", "io.github.mseal4j/" + MAIN));
+        assertNoNativeAccessWarning(result);
+        assertEquals(0, result.exitStatus(), result.transcript());
+    }
+
+    @Test
+    void withoutTheGrantOnTheClassPathItSaysWhichFlagToAdd() {
+        requireJar();
+        ChildJvm.Result result = ChildJvm.run(List.of("-cp", JAR.toString(), MAIN));
+        assertNoNativeAccessWarning(result);
+        assertEquals(2, result.exitStatus(), result.transcript());
+        assertTrue(result.stdout().contains("NATIVE_ACCESS_DISABLED"), result.transcript());
+        assertTrue(result.stdout().contains("--enable-native-access=ALL-UNNAMED"), result.transcript());
+    }
+
+    @Test
+    void withoutTheGrantOnTheModulePathItNamesTheModule() {
+        requireJar();
+        ChildJvm.Result result = ChildJvm.run(List.of("-p", JAR.toString(), "-m", "io.github.mseal4j/" + MAIN));
+        assertNoNativeAccessWarning(result);
+        assertEquals(2, result.exitStatus(), result.transcript());
+        assertTrue(result.stdout().contains("module io.github.mseal4j"), result.transcript());
+        assertTrue(result.stdout().contains("--enable-native-access=io.github.mseal4j"), result.transcript());
+    }
+
+    @Test
+    void aBadArgumentIsAUsageError() {
+        requireJar();
+        ChildJvm.Result result = ChildJvm.run(List.of("-jar", JAR.toString(), "--frobnicate"));
+        assertEquals(64, result.exitStatus(), result.transcript());
+        assertTrue(result.stderr().contains("usage"), result.transcript());
+    }
+
+    private static void assertNoNativeAccessWarning(ChildJvm.Result result) {
+        assertFalse(result.stderr().contains("WARNING"), "no JVM warning:\n" + result.transcript());
+        assertFalse(result.stderr().contains("restricted method"), result.transcript());
+    }
+}

@@ -1,0 +1,106 @@
+package io.github.mseal4j.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.mseal4j.Mseal;
+import io.github.mseal4j.SealSupport;
+import io.github.mseal4j.internal.Doctor.Attempt;
+import io.github.mseal4j.internal.Doctor.Demonstration;
+import io.github.mseal4j.internal.Doctor.Report;
+import io.github.mseal4j.testing.MiniJson;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The doctor's findings, its text and its JSON. The packaged jar is run end to end by DoctorIT. */
+class DoctorTest {
+
+    @Test
+    void onThisHostTheDemonstrationProvesTheSeal() {
+        assumeTrue(Mseal.isSupported(), Mseal.support().reason());
+        Report report = Doctor.examine();
+        Demonstration demo = report.demonstration().orElseThrow();
+        assertEquals(5, demo.attempts().size());
+        for (Attempt attempt : demo.attempts()) {
+            assertEquals("EPERM", Errno.name(attempt.errno()), attempt.call());
+        }
+        assertTrue(demo.contentsIntact());
+        assertTrue(demo.kernelReportsSealed(), demo.vmFlags());
+        assertTrue(demo.vmFlags().contains("sl"));
+        assertEquals(0, report.exitStatus(), report.verdict());
+        assertEquals(Mseal.pageSize(), report.pageSize());
+    }
+
+    @Test
+    void theTextShowsEveryRefusal() {
+        assumeTrue(Mseal.isSupported(), Mseal.support().reason());
+        String text = print(Doctor.examine());
+        for (String call : List.of("mprotect", "munmap", "mremap", "mmap(MAP_FIXED)", "madvise(MADV_DONTNEED)")) {
+            assertTrue(text.lines().anyMatch(line -> line.contains(call) && line.contains("EPERM (blocked)")),
+                call + " in\n" + text);
+        }
+        assertTrue(text.contains("'sl'"), text);
+        assertTrue(text.contains("/proc/self/mem"), text);
+    }
+
+    @Test
+    void theJsonIsOneObjectWithTheSameFindings() {
+        Report report = Doctor.examine();
+        Map<?, ?> json = (Map<?, ?>) MiniJson.parse(Doctor.toJson(report));
+        assertEquals(report.kernelRelease(), json.get("kernelRelease"));
+        assertEquals((long) report.exitStatus(), json.get("exitStatus"));
+        Map<?, ?> support = (Map<?, ?>) json.get("support");
+        assertEquals(report.support().available(), support.get("available"));
+        assertEquals(report.support().reason(), support.get("reason"));
+        if (report.support().available()) {
+            List<?> attempts = (List<?>) ((Map<?, ?>) json.get("demonstration")).get("attempts");
+            assertEquals(5, attempts.size());
+            assertTrue(attempts.stream().allMatch(a -> "EPERM".equals(((Map<?, ?>) a).get("errnoName"))));
+        }
+    }
+
+    @Test
+    void anUnsupportedHostExitsNonZeroWithTheReason() {
+        SealSupport blocked = new SealSupport(SealSupport.Status.BLOCKED_BY_POLICY, "mseal is blocked by seccomp");
+        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, blocked, Optional.empty());
+        assertEquals(2, report.exitStatus());
+        assertTrue(report.verdict().contains("mseal is blocked by seccomp"));
+        String text = print(report);
+        assertTrue(text.contains("BLOCKED_BY_POLICY"), text);
+        assertFalse(text.contains("scratch page"), text);
+        Map<?, ?> json = (Map<?, ?>) MiniJson.parse(Doctor.toJson(report));
+        assertEquals(2L, json.get("exitStatus"));
+        assertFalse(json.containsKey("demonstration"));
+    }
+
+    @Test
+    void anAttackThatSucceedsFailsTheVerdict() {
+        SealSupport available = new SealSupport(SealSupport.Status.AVAILABLE, "available");
+        Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 0)), true, "rd", true,
+            false, "not tried");
+        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, available, Optional.of(demo));
+        assertEquals(1, report.exitStatus());
+        assertTrue(print(report).contains("SUCCEEDED (it must not)"));
+    }
+
+    @Test
+    void jsonStringsAreEscaped() {
+        Json json = new Json().begin().field("text", "a \"quoted\" \\ line\nand\ttab\u0001").end();
+        assertEquals(Map.of("text", "a \"quoted\" \\ line\nand\ttab\u0001"), MiniJson.parse(json.toString()));
+        assertThrows(IllegalArgumentException.class, () -> MiniJson.parse("{\"a\":1,}"));
+    }
+
+    private static String print(Report report) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        Doctor.print(report, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+}
