@@ -9,6 +9,7 @@ import io.github.mseal4j.internal.PageMap.Run;
 import io.github.mseal4j.internal.Smaps;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -61,20 +62,30 @@ public final class MappedRegion implements AutoCloseable {
     private final long address;
     private final long byteSize;
     private final long pageSize;
+    private final long pageMask;
+    private final int pageShift;
     private final Object lock = new Object();
 
-    // Guarded by lock.
+    // Guarded by lock; the two volatiles are also read without it.
     private final PageMap pages;
     private Arena generation = Arena.ofShared();
     private MemorySegment view;
     private MemorySegment sealedReadOnlyView;
-    private boolean closed;
+    private volatile boolean closed;
+    /**
+     * The sealed pages as sorted {@code [from, to)} pairs, republished after every change. Seals are
+     * permanent, so even a stale copy never calls a page sealed that is not: re-sealing sealed pages needs
+     * no lock.
+     */
+    private volatile long[] sealedRuns = new long[0];
 
     private MappedRegion(long address, long byteSize, long pageSize) {
         this.address = address;
         this.byteSize = byteSize;
         this.pageSize = pageSize;
-        this.pages = new PageMap(byteSize / pageSize, new Page(Protection.READ_WRITE, false));
+        this.pageMask = pageSize - 1;
+        this.pageShift = Long.numberOfTrailingZeros(pageSize);
+        this.pages = new PageMap(byteSize >>> pageShift, new Page(Protection.READ_WRITE, false));
         this.view = LibC.view(address, byteSize, generation);
     }
 
@@ -147,8 +158,8 @@ public final class MappedRegion implements AutoCloseable {
      */
     public MemorySegment segment(long offset, long byteSize) {
         Objects.checkFromIndexSize(offset, byteSize, this.byteSize);
-        long firstPage = offset / pageSize;
-        long endPage = roundUp(offset + byteSize, pageSize) / pageSize;
+        long firstPage = offset >>> pageShift;
+        long endPage = (offset + byteSize + pageMask) >>> pageShift;
         synchronized (lock) {
             ensureOpen();
             MemorySegment slice = view.asSlice(offset, byteSize);
@@ -194,8 +205,8 @@ public final class MappedRegion implements AutoCloseable {
     public void protect(long offset, long byteSize, Protection protection) {
         Objects.requireNonNull(protection, "protection");
         checkPageRange(offset, byteSize);
-        long from = offset / pageSize;
-        long to = from + byteSize / pageSize;
+        long from = offset >>> pageShift;
+        long to = from + (byteSize >>> pageShift);
         synchronized (lock) {
             ensureOpen();
             if (pages.any(from, to, Page::sealed)) {
@@ -242,8 +253,15 @@ public final class MappedRegion implements AutoCloseable {
     public void seal(long offset, long byteSize) {
         checkPageRange(offset, byteSize);
         requireSealing();
-        long from = offset / pageSize;
-        long to = from + byteSize / pageSize;
+        long from = offset >>> pageShift;
+        long to = from + (byteSize >>> pageShift);
+        if (sealedAlready(from, to)) {
+            // Nothing to track or to race with: ask the kernel again, without the lock.
+            ensureOpen();
+            if (LibC.mseal(address + offset, byteSize) == 0) {
+                return;
+            }
+        }
         synchronized (lock) {
             ensureOpen();
             mseal(from, to);
@@ -370,7 +388,36 @@ public final class MappedRegion implements AutoCloseable {
             resynchronize();
             throw new SystemCallException("mseal", start, length, "0", errno);
         }
-        pages.update(from, to, Page::sealedPage);
+        if (pages.update(from, to, Page::sealedPage)) {
+            publishSealedRuns();
+        }
+    }
+
+    /** True when the last published sealed runs cover pages {@code [from, to)}. */
+    private boolean sealedAlready(long from, long to) {
+        long[] runs = sealedRuns;
+        for (int i = 0; i < runs.length; i += 2) {
+            if (runs[i] <= from && to <= runs[i + 1]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void publishSealedRuns() {
+        List<Long> bounds = new ArrayList<>();
+        for (Run run : pages.runs()) {
+            if (!run.page().sealed()) {
+                continue;
+            }
+            if (!bounds.isEmpty() && bounds.getLast() == run.from()) {
+                bounds.set(bounds.size() - 1, run.to());
+            } else {
+                bounds.add(run.from());
+                bounds.add(run.to());
+            }
+        }
+        sealedRuns = bounds.stream().mapToLong(Long::longValue).toArray();
     }
 
     /**
@@ -389,6 +436,7 @@ public final class MappedRegion implements AutoCloseable {
         } catch (RuntimeException e) {
             pages.set(0, pages.pages(), new Page(Protection.NONE, true));
         }
+        publishSealedRuns();
     }
 
     private void revokeSegments() {
@@ -421,12 +469,12 @@ public final class MappedRegion implements AutoCloseable {
 
     private void checkPageRange(long offset, long byteSize) {
         Objects.checkFromIndexSize(offset, byteSize, this.byteSize);
-        if (offset % pageSize != 0) {
+        if ((offset & pageMask) != 0) {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                 "offset %d is not a multiple of the page size %d (the page starts at %d)", offset, pageSize,
-                offset - offset % pageSize));
+                offset & ~pageMask));
         }
-        if (byteSize == 0 || byteSize % pageSize != 0) {
+        if (byteSize == 0 || (byteSize & pageMask) != 0) {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                 "byteSize %d is not a positive multiple of the page size %d (whole pages would be %d)", byteSize,
                 pageSize, Math.max(pageSize, roundUp(byteSize, pageSize))));

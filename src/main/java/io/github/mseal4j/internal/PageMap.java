@@ -55,11 +55,11 @@ public final class PageMap {
         return pages;
     }
 
-    /** Applies {@code change} to every page of {@code [from, to)}. */
-    public void update(long from, long to, UnaryOperator<Page> change) {
+    /** Applies {@code change} to every page of {@code [from, to)}; false when that changed nothing. */
+    public boolean update(long from, long to, UnaryOperator<Page> change) {
         checkRange(from, to);
-        if (from == to || all(from, to, page -> change.apply(page).equals(page))) {
-            return;
+        if (from == to || unchangedBy(from, to, change)) {
+            return false;
         }
         split(from);
         split(to);
@@ -67,6 +67,17 @@ public final class PageMap {
             entry.setValue(Objects.requireNonNull(change.apply(entry.getValue())));
         }
         coalesce(from, to);
+        return true;
+    }
+
+    /** True when {@code change} leaves every page of {@code [from, to)} as it is; cheap for one run. */
+    private boolean unchangedBy(long from, long to, UnaryOperator<Page> change) {
+        Map.Entry<Long, Page> first = runs.floorEntry(from);
+        Long next = runs.higherKey(first.getKey());
+        if (next == null || next >= to) {
+            return change.apply(first.getValue()).equals(first.getValue());
+        }
+        return all(from, to, page -> change.apply(page).equals(page));
     }
 
     /** Sets every page of {@code [from, to)} to {@code page}. */
