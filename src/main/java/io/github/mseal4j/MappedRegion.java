@@ -48,9 +48,9 @@ import java.util.Objects;
  *
  * <h2>What sealing does not do</h2>
  * Sealing freezes the mapping and its protection, not the contents: sealed READ_WRITE memory stays writable.
- * For immutable data use {@link #sealReadOnly()}. Even then, the kernel still lets the process itself, and
- * debuggers, write through {@code /proc/self/mem} and {@code ptrace} unless the kernel is booted with
- * {@code proc_mem.force_override=never}.
+ * For immutable data use {@link #sealReadOnly()}. Even then, the kernel still lets the process itself write
+ * through {@code /proc/self/mem} (unless it is booted with {@code proc_mem.force_override=never}), and lets
+ * debuggers write through {@code ptrace}.
  *
  * <h2>Threads</h2>
  * All methods are safe to call from many threads; changes to one region are serialized.

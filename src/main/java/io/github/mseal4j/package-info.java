@@ -47,7 +47,8 @@
  *
  * <h2>Limits</h2>
  * Sealing freezes mappings and protections, not contents. Writes through {@code /proc/self/mem} and
- * {@code ptrace} still reach sealed read-only memory unless the kernel runs with
- * {@code proc_mem.force_override=never}. See {@code docs/semantics.md} for what each kernel version blocks.
+ * {@code ptrace} still reach sealed read-only memory: the first unless the kernel runs with
+ * {@code proc_mem.force_override=never}, the second for anyone allowed to attach a debugger. Sealed memory
+ * is never freed. See {@code docs/semantics.md} for what each kernel version blocks.
  */
 package io.github.mseal4j;

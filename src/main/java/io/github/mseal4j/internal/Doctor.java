@@ -142,8 +142,8 @@ public final class Doctor {
             Optional<String> failure = writeProcMem(address, written);
             reached = sealed.get(ValueLayout.JAVA_BYTE, 0) == written;
             detail = failure.map(f -> "the write was refused: " + f).orElse(reached
-                ? "a write through /proc/self/mem changed the sealed read-only page (the kernel allows it, as it does"
-                    + " for ptrace; boot with proc_mem.force_override=never to forbid it)"
+                ? "a write through /proc/self/mem changed the sealed read-only page (the kernel's FOLL_FORCE allows"
+                    + " it; boot with proc_mem.force_override=never to forbid it)"
                 : "the write returned but the page did not change");
         } else {
             detail = "not tried: an attack on the sealed page succeeded";
