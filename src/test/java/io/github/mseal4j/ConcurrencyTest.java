@@ -36,38 +36,23 @@ class ConcurrencyTest {
     void threadsCyclingTheirOwnRegionsLeaveOnlyTheSealedPagesBehind() throws InterruptedException {
         boolean seal = Mseal.isSupported();
         ConcurrentLinkedQueue<Used> used = new ConcurrentLinkedQueue<>();
-        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
-        CountDownLatch start = new CountDownLatch(1);
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < THREADS; t++) {
-            threads.add(Thread.ofPlatform().start(() -> {
-                try {
-                    start.await();
-                    for (int round = 0; round < 25; round++) {
-                        long marker = ThreadLocalRandom.current().nextLong() | 1;
-                        boolean sealLast = seal && round % 5 == 0;
-                        try (MappedRegion region = MappedRegion.allocate(3 * PAGE)) {
-                            for (int page = 0; page < 3; page++) {
-                                region.segment().set(ValueLayout.JAVA_LONG, page * PAGE, marker);
-                            }
-                            region.protect(0, PAGE, Protection.READ);
-                            if (sealLast) {
-                                region.seal(2 * PAGE, PAGE);
-                            }
-                            assertEquals(marker, region.segment().get(ValueLayout.JAVA_LONG, 2 * PAGE));
-                            used.add(new Used(region.address(), 3, marker, sealLast));
-                        }
+        onThreads(THREADS, thread -> {
+            for (int round = 0; round < 25; round++) {
+                long marker = ThreadLocalRandom.current().nextLong() | 1;
+                boolean sealLast = seal && round % 5 == 0;
+                try (MappedRegion region = MappedRegion.allocate(3 * PAGE)) {
+                    for (int page = 0; page < 3; page++) {
+                        region.segment().set(ValueLayout.JAVA_LONG, page * PAGE, marker);
                     }
-                } catch (Throwable e) {
-                    failures.add(e);
+                    region.protect(0, PAGE, Protection.READ);
+                    if (sealLast) {
+                        region.seal(2 * PAGE, PAGE);
+                    }
+                    assertEquals(marker, region.segment().get(ValueLayout.JAVA_LONG, 2 * PAGE));
+                    used.add(new Used(region.address(), 3, marker, sealLast));
                 }
-            }));
-        }
-        start.countDown();
-        for (Thread thread : threads) {
-            thread.join();
-        }
-        assertTrue(failures.isEmpty(), () -> "failures: " + failures);
+            }
+        });
         assertEquals(THREADS * 25, used.size());
         for (Used region : used) {
             for (int page = 0; page < region.pages(); page++) {
@@ -93,27 +78,11 @@ class ConcurrencyTest {
         for (int page = 0; page < THREADS; page++) {
             region.segment().set(ValueLayout.JAVA_LONG, page * PAGE, page);
         }
-        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
-        CountDownLatch start = new CountDownLatch(1);
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < THREADS; t++) {
-            int page = t;
-            threads.add(Thread.ofPlatform().start(() -> {
-                try {
-                    start.await();
-                    region.protect(page * PAGE, PAGE, page % 2 == 0 ? Protection.READ : Protection.READ_WRITE);
-                    region.seal(page * PAGE, PAGE);
-                    region.seal(page * PAGE, PAGE);
-                } catch (Throwable e) {
-                    failures.add(e);
-                }
-            }));
-        }
-        start.countDown();
-        for (Thread thread : threads) {
-            thread.join();
-        }
-        assertTrue(failures.isEmpty(), () -> "failures: " + failures);
+        onThreads(THREADS, page -> {
+            region.protect(page * PAGE, PAGE, page % 2 == 0 ? Protection.READ : Protection.READ_WRITE);
+            region.seal(page * PAGE, PAGE);
+            region.seal(page * PAGE, PAGE);
+        });
         assertTrue(region.isSealed());
         region.close();
         Layout layout = Layout.read(region.address(), THREADS, PAGE);
@@ -134,6 +103,34 @@ class ConcurrencyTest {
         assertTrue(Long.parseLong(counts.group(2)) > 0, "writers wrote: " + result.stdout());
         assertTrue(Long.parseLong(counts.group(3)) > 0, "segments were revoked under the threads: " + result.stdout());
         assertFalse(result.stderr().contains("SIGSEGV"), result.transcript());
+    }
+
+    /** Something each of {@code count} threads does, given its number; it may throw. */
+    interface Work {
+        void run(int thread) throws Exception;
+    }
+
+    /** Runs {@code work} on {@code count} threads released at once; fails with every failure they met. */
+    static void onThreads(int count, Work work) throws InterruptedException {
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < count; t++) {
+            int number = t;
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    start.await();
+                    work.run(number);
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }));
+        }
+        start.countDown();
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertTrue(failures.isEmpty(), () -> "failures: " + failures);
     }
 
     @AfterAll

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -192,36 +193,34 @@ class RegionLifecycleProperties {
     }
 
     private static Action.Dependent<Model> protect() {
-        return new Action.Dependent<>() {
-            @Override
-            public boolean precondition(Model model) {
-                return !model.closed;
-            }
-
-            @Override
-            public Arbitrary<Transformer<Model>> transformer(Model model) {
-                return Combinators.combine(ranges(model), Arbitraries.of(Protection.values())).as((range, protection) ->
-                    Transformer.mutate("protect " + range + " " + protection, m -> {
-                        if (m.anySealed(range.from(), range.to())) {
-                            assertThrows(IllegalStateException.class,
-                                () -> m.region.protect(range.offset(), range.length(), protection));
-                            return;
-                        }
-                        boolean losesAccess = false;
-                        for (int i = range.from(); i < range.to(); i++) {
-                            losesAccess |= m.protection[i].compareTo(protection) > 0;
-                        }
-                        m.region.protect(range.offset(), range.length(), protection);
-                        if (losesAccess) {
-                            m.revokeAll();
-                        }
-                        Arrays.fill(m.protection, range.from(), range.to(), protection);
-                    }));
-            }
-        };
+        return whileOpen(model -> Combinators.combine(ranges(model), Arbitraries.of(Protection.values()))
+            .as((range, protection) -> Transformer.mutate("protect " + range + " " + protection, m -> {
+                if (m.anySealed(range.from(), range.to())) {
+                    assertThrows(IllegalStateException.class,
+                        () -> m.region.protect(range.offset(), range.length(), protection));
+                    return;
+                }
+                boolean losesAccess = false;
+                for (int i = range.from(); i < range.to(); i++) {
+                    losesAccess |= m.protection[i].compareTo(protection) > 0;
+                }
+                m.region.protect(range.offset(), range.length(), protection);
+                if (losesAccess) {
+                    m.revokeAll();
+                }
+                Arrays.fill(m.protection, range.from(), range.to(), protection);
+            })));
     }
 
     private static Action.Dependent<Model> seal() {
+        return whileOpen(model -> ranges(model).map(range -> Transformer.mutate("seal " + range, m -> {
+            m.region.seal(range.offset(), range.length());
+            Arrays.fill(m.sealed, range.from(), range.to(), true);
+        })));
+    }
+
+    /** An action possible while the region is open, whose choices depend on the model. */
+    private static Action.Dependent<Model> whileOpen(Function<Model, Arbitrary<Transformer<Model>>> transformers) {
         return new Action.Dependent<>() {
             @Override
             public boolean precondition(Model model) {
@@ -230,10 +229,7 @@ class RegionLifecycleProperties {
 
             @Override
             public Arbitrary<Transformer<Model>> transformer(Model model) {
-                return ranges(model).map(range -> Transformer.mutate("seal " + range, m -> {
-                    m.region.seal(range.offset(), range.length());
-                    Arrays.fill(m.sealed, range.from(), range.to(), true);
-                }));
+                return transformers.apply(model);
             }
         };
     }
