@@ -46,7 +46,7 @@ public final class Mseal {
      */
     public static long pageSize() {
         if (PageSize.VALUE <= 0) {
-            throw new UnsupportedOperationException(LibC.unavailable().orElse("the page size is unknown"));
+            throw new UnsupportedOperationException(PageSize.PROBLEM);
         }
         return PageSize.VALUE;
     }
@@ -55,7 +55,21 @@ public final class Mseal {
         static final SealSupport RESULT = SupportProbe.probe();
     }
 
+    /** Asked once; a failure is kept and reported at each call, never thrown from class initialisation. */
     private static final class PageSize {
-        static final long VALUE = LibC.unavailable().isPresent() ? -1 : LibC.pageSize();
+        static final long VALUE;
+        static final String PROBLEM;
+
+        static {
+            long value = -1;
+            String problem = null;
+            try {
+                value = LibC.pageSize();
+            } catch (RuntimeException e) {
+                problem = e.getMessage();
+            }
+            VALUE = value;
+            PROBLEM = problem;
+        }
     }
 }

@@ -103,7 +103,12 @@ public final class Doctor {
     public static Report examine() {
         String version = Optional.ofNullable(Doctor.class.getPackage().getImplementationVersion()).orElse("dev");
         SealSupport support = Mseal.support();
-        long pageSize = LibC.unavailable().isPresent() ? -1 : Mseal.pageSize();
+        long pageSize;
+        try {
+            pageSize = Mseal.pageSize();
+        } catch (UnsupportedOperationException e) {
+            pageSize = -1;
+        }
         Optional<Demonstration> demonstration = support.available()
             ? Optional.of(demonstrate(pageSize)) : Optional.empty();
         return new Report(version, System.getProperty("os.name"), System.getProperty("os.arch"),

@@ -26,8 +26,7 @@ import java.util.OptionalLong;
  * <ul>
  *   <li>Handles are built once. When native calls are impossible (not Linux, not 64-bit, native access not
  *       granted, a missing symbol), nothing is thrown while the class initialises: the handle is replaced by
- *       one that throws {@link UnsupportedOperationException} with the reason, and {@link #unavailable()}
- *       reports it.</li>
+ *       one that throws {@link UnsupportedOperationException} with the reason, at each call.</li>
  *   <li>Every call captures {@code errno} into a segment owned by the calling thread, never one shared
  *       between threads, and reads it before the thread can make another call.</li>
  *   <li>Calls that return an address return {@code -errno} on failure, like the kernel's own ABI: a user
@@ -83,11 +82,6 @@ public final class LibC {
         FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
 
     private LibC() {
-    }
-
-    /** Why native calls cannot be made in this JVM, or empty when they can. */
-    public static Optional<String> unavailable() {
-        return Optional.ofNullable(UNAVAILABLE);
     }
 
     /** The mseal system call number for {@code osArch}, or empty where mseal4j does not know it. */
