@@ -57,10 +57,8 @@ import java.util.Objects;
  */
 public final class MappedRegion implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
-    private static final String MAP_ARGUMENTS = "PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS";
 
     private final long address;
-    private final long byteSize;
     private final long pageSize;
     private final long pageMask;
     private final int pageShift;
@@ -68,6 +66,8 @@ public final class MappedRegion implements AutoCloseable {
 
     // Guarded by lock; the two volatiles are also read without it.
     private final PageMap pages;
+    /** Only {@link #truncate} shrinks it. */
+    private volatile long byteSize;
     private Arena generation = Arena.ofShared();
     private MemorySegment view;
     private MemorySegment sealedReadOnlyView;
@@ -79,13 +79,13 @@ public final class MappedRegion implements AutoCloseable {
      */
     private volatile long[] sealedRuns = new long[0];
 
-    private MappedRegion(long address, long byteSize, long pageSize) {
+    private MappedRegion(long address, long byteSize, long pageSize, Protection protection) {
         this.address = address;
         this.byteSize = byteSize;
         this.pageSize = pageSize;
         this.pageMask = pageSize - 1;
         this.pageShift = Long.numberOfTrailingZeros(pageSize);
-        this.pages = new PageMap(byteSize >>> pageShift, new Page(Protection.READ_WRITE, false));
+        this.pages = new PageMap(byteSize >>> pageShift, new Page(protection, false));
         this.view = LibC.view(address, byteSize, generation);
     }
 
@@ -100,6 +100,19 @@ public final class MappedRegion implements AutoCloseable {
      * @throws SystemCallException if {@code mmap} fails, for example with ENOMEM
      */
     public static MappedRegion allocate(long byteSize) {
+        return map(byteSize, Protection.READ_WRITE);
+    }
+
+    /**
+     * Reserves address space: like {@link #allocate(long)}, but {@code PROT_NONE}, so the kernel neither
+     * commits nor charges memory until pages are made accessible with {@link #protect}. For
+     * {@link SealedArena}, which grows into a reservation and trims it with {@link #truncate} before sealing.
+     */
+    static MappedRegion reserve(long byteSize) {
+        return map(byteSize, Protection.NONE);
+    }
+
+    private static MappedRegion map(long byteSize, Protection protection) {
         if (byteSize <= 0) {
             throw new IllegalArgumentException("byteSize must be positive: " + byteSize);
         }
@@ -108,12 +121,12 @@ public final class MappedRegion implements AutoCloseable {
             throw new IllegalArgumentException("byteSize is too large to round up to whole pages: " + byteSize);
         }
         long size = roundUp(byteSize, pageSize);
-        long address = LibC.mmap(0, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS,
-            -1, 0);
+        long address = LibC.mmap(0, size, Mman.prot(protection), Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
         if (LibC.failed(address)) {
-            throw new SystemCallException("mmap", 0, size, MAP_ARGUMENTS, (int) -address);
+            throw new SystemCallException("mmap", 0, size,
+                Mman.protName(protection) + ", MAP_PRIVATE|MAP_ANONYMOUS", (int) -address);
         }
-        return new MappedRegion(address, size, pageSize);
+        return new MappedRegion(address, size, pageSize, protection);
     }
 
     /**
@@ -158,6 +171,7 @@ public final class MappedRegion implements AutoCloseable {
      */
     public MemorySegment segment(long offset, long byteSize) {
         Objects.checkFromIndexSize(offset, byteSize, this.byteSize);
+        // (A concurrent truncate cannot slip past this check: the slice below is checked against the view.)
         long firstPage = offset >>> pageShift;
         long endPage = (offset + byteSize + pageMask) >>> pageShift;
         synchronized (lock) {
@@ -327,6 +341,39 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
+     * Unmaps the pages from {@code newByteSize} to the end; the region then ends there. Invalidates every
+     * segment obtained from this region first. For {@link SealedArena}, before it seals what it used.
+     *
+     * @throws IllegalArgumentException if {@code newByteSize} is not a positive multiple of the page size
+     * @throws IndexOutOfBoundsException if it is larger than the region
+     * @throws IllegalStateException if the region is closed or a page past {@code newByteSize} is sealed
+     */
+    void truncate(long newByteSize) {
+        checkPageRange(0, newByteSize);
+        synchronized (lock) {
+            ensureOpen();
+            long oldByteSize = byteSize;
+            if (newByteSize == oldByteSize) {
+                return;
+            }
+            long from = newByteSize >>> pageShift;
+            if (pages.any(from, pages.pages(), Page::sealed)) {
+                throw new IllegalStateException("cannot unmap sealed pages: " + describe(from, pages.pages()));
+            }
+            closeGeneration();
+            int errno = LibC.munmap(address + newByteSize, oldByteSize - newByteSize);
+            if (errno == 0) {
+                pages.truncate(from);
+                byteSize = newByteSize;
+            }
+            openGeneration();
+            if (errno != 0) {
+                throw new SystemCallException("munmap", address + newByteSize, oldByteSize - newByteSize, "", errno);
+            }
+        }
+    }
+
+    /**
      * Releases the region. Invalidates every segment obtained from {@link #segment()}, then unmaps every
      * unsealed page. Sealed pages stay mapped until the process exits, and the segment from
      * {@link #sealReadOnly()} stays valid. Does not fail because of sealed pages. Idempotent.
@@ -441,6 +488,10 @@ public final class MappedRegion implements AutoCloseable {
 
     private void revokeSegments() {
         closeGeneration();
+        openGeneration();
+    }
+
+    private void openGeneration() {
         generation = Arena.ofShared();
         view = LibC.view(address, byteSize, generation);
     }

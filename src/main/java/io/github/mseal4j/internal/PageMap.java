@@ -38,7 +38,7 @@ public final class PageMap {
     public record Run(long from, long to, Page page) {
     }
 
-    private final long pages;
+    private long pages;
     private final TreeMap<Long, Page> runs = new TreeMap<>();
 
     /** {@code pages} pages, all in {@code initial} state. */
@@ -53,6 +53,15 @@ public final class PageMap {
     /** The number of pages. */
     public long pages() {
         return pages;
+    }
+
+    /** Drops the pages from {@code newPages} on. */
+    public void truncate(long newPages) {
+        if (newPages <= 0 || newPages > pages) {
+            throw new IndexOutOfBoundsException("cannot truncate " + pages + " pages to " + newPages);
+        }
+        runs.tailMap(newPages, true).clear();
+        pages = newPages;
     }
 
     /** Applies {@code change} to every page of {@code [from, to)}; false when that changed nothing. */

@@ -1,0 +1,210 @@
+package io.github.mseal4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.mseal4j.testing.ChildJvm;
+import io.github.mseal4j.testing.ProcMem;
+import io.github.mseal4j.testing.SealBudget;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SealedArenaTest {
+    private static final long PAGE = Mseal.pageSize();
+
+    @BeforeEach
+    void requireSealing() {
+        assumeTrue(Mseal.isSupported(), Mseal.support().reason());
+    }
+
+    @Test
+    void theBudget100000AllocationsOf64BytesFitInFewMappings() {
+        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED"), ArenaBudget.class,
+            "100000", "64");
+        assertEquals(0, result.exitStatus(), result.transcript());
+        Matcher m = Pattern.compile("mappings=(\\d+) mappedBytes=(\\d+) payload=(\\d+) intact=(\\w+) flags=(.*)")
+            .matcher(result.stdout());
+        assertTrue(m.find(), result.transcript());
+        long mappings = Long.parseLong(m.group(1));
+        long mapped = Long.parseLong(m.group(2));
+        long payload = Long.parseLong(m.group(3));
+        System.out.println("100,000 x 64 bytes sealed: " + mappings + " mapping(s), " + mapped + " bytes mapped for "
+            + payload + " bytes of payload (" + String.format("%.4f", (double) mapped / payload) + "x)");
+        assertTrue(mappings <= 16, "at most 16 mappings: " + result.stdout());
+        assertTrue(mapped <= payload * 105 / 100, "at most 1.05x the payload: " + result.stdout());
+        assertEquals("true", m.group(4), "contents intact");
+        assertTrue(m.group(5).contains("sl"), "sealed: " + m.group(5));
+        assertTrue(result.stdout().contains("isSealed=true"), result.transcript());
+    }
+
+    @Test
+    void allocatingAfterSealOrCloseIsRefused() {
+        SealedArena arena = SealedArena.create();
+        arena.allocate(16, 8);
+        arena.seal();
+        IllegalStateException sealed = assertThrows(IllegalStateException.class, () -> arena.allocate(16, 8));
+        assertTrue(sealed.getMessage().contains("sealed"));
+        assertThrows(IllegalStateException.class, () -> arena.allocate(10 * SealedArena.DEFAULT_CHUNK_SIZE, 8));
+        arena.close();
+        SealedArena other = SealedArena.create();
+        other.close();
+        assertTrue(assertThrows(IllegalStateException.class, () -> other.allocate(1, 1)).getMessage().contains("closed"));
+        assertThrows(IllegalStateException.class, other::seal);
+    }
+
+    @Test
+    void segmentsHandedOutBeforeSealThrowAfterwardsAndMapToReadOnlyViews() {
+        try (SealedArena arena = SealedArena.create()) {
+            MemorySegment key = arena.allocateFrom(ValueLayout.JAVA_BYTE, new byte[] {1, 2, 3, 4});
+            MemorySegment port = arena.allocateFrom(ValueLayout.JAVA_INT, 8443);
+            MemorySegment name = arena.allocateFrom("api.example.com");
+            assertThrows(IllegalStateException.class, () -> arena.sealedView(key), "not sealed yet");
+            arena.seal();
+            assertThrows(IllegalStateException.class, () -> key.set(ValueLayout.JAVA_BYTE, 0, (byte) 9));
+            assertThrows(IllegalStateException.class, () -> port.get(ValueLayout.JAVA_INT, 0));
+            MemorySegment frozenKey = arena.sealedView(key);
+            assertTrue(frozenKey.isReadOnly());
+            assertEquals(3, frozenKey.get(ValueLayout.JAVA_BYTE, 2));
+            assertEquals(8443, arena.sealedView(port).get(ValueLayout.JAVA_INT, 0));
+            assertEquals("api.example.com", arena.sealedView(name).getString(0));
+            assertEquals(2, arena.sealedView(key.asSlice(1, 2)).get(ValueLayout.JAVA_BYTE, 0), "slices map too");
+            assertThrows(IllegalArgumentException.class, () -> frozenKey.set(ValueLayout.JAVA_BYTE, 0, (byte) 0));
+        }
+    }
+
+    @Test
+    void sealedViewRefusesMemoryThatIsNotTheArenas() {
+        try (SealedArena arena = SealedArena.create(); Arena other = Arena.ofConfined()) {
+            arena.allocate(64, 8);
+            arena.seal();
+            assertThrows(IllegalArgumentException.class, () -> arena.sealedView(MemorySegment.ofArray(new byte[8])));
+            assertThrows(IllegalArgumentException.class, () -> arena.sealedView(other.allocate(8)));
+            assertThrows(NullPointerException.class, () -> arena.sealedView(null));
+        }
+    }
+
+    @Test
+    void closeBeforeSealUnmapsEverything() {
+        SealedArena arena = SealedArena.create(PAGE);
+        MemorySegment small = arena.allocate(100, 8);
+        MemorySegment large = arena.allocate(3 * PAGE, 8);
+        long smallAddress = small.address();
+        long largeAddress = large.address();
+        arena.close();
+        arena.close();
+        assertThrows(IllegalStateException.class, () -> small.get(ValueLayout.JAVA_BYTE, 0));
+        assertThrows(IllegalStateException.class, () -> large.get(ValueLayout.JAVA_BYTE, 0));
+        assertTrue(ProcMem.read(smallAddress, 1).isEmpty(), "unmapped");
+        assertTrue(ProcMem.read(largeAddress, 1).isEmpty(), "unmapped");
+    }
+
+    @Test
+    void closeAfterSealKeepsTheSealedMemory() {
+        SealedArena arena = SealedArena.create();
+        MemorySegment value = arena.allocateFrom(ValueLayout.JAVA_LONG, 42L);
+        arena.seal();
+        MemorySegment view = arena.sealedView(value);
+        arena.close();
+        assertEquals(42L, view.get(ValueLayout.JAVA_LONG, 0));
+        assertTrue(arena.toString().contains("closed"));
+    }
+
+    @Test
+    void sealIsIdempotentAndLargeAllocationsGetTheirOwnRegion() {
+        try (SealedArena arena = SealedArena.create(PAGE)) {
+            MemorySegment large = arena.allocate(2 * PAGE + 1, 8);
+            MemorySegment aligned = arena.allocate(100, 4 * PAGE);
+            assertEquals(0, aligned.address() % (4 * PAGE));
+            large.set(ValueLayout.JAVA_BYTE, 2 * PAGE, (byte) 7);
+            assertEquals(2, arena.regionCount(), "each gets a region of its own");
+            arena.seal();
+            arena.seal();
+            assertTrue(arena.isSealed());
+            assertEquals(7, arena.sealedView(large).get(ValueLayout.JAVA_BYTE, 2 * PAGE));
+        }
+    }
+
+    @Test
+    void anEmptyArenaSealsNothing() {
+        try (SealedArena arena = SealedArena.create()) {
+            MemorySegment empty = arena.allocate(0, 1);
+            arena.seal();
+            assertTrue(arena.isSealed());
+            MemorySegment view = arena.sealedView(empty);
+            assertEquals(0, view.byteSize());
+            assertEquals(empty.address(), view.address());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {0, -4096, 100, 4097})
+    void chunkSizesMustBeWholePages(long chunkSize) {
+        assertThrows(IllegalArgumentException.class, () -> SealedArena.create(chunkSize));
+    }
+
+    @Test
+    void badAllocationArgumentsAreRefused() {
+        try (SealedArena arena = SealedArena.create()) {
+            assertThrows(IllegalArgumentException.class, () -> arena.allocate(-1, 8));
+            assertThrows(IllegalArgumentException.class, () -> arena.allocate(8, 0));
+            assertThrows(IllegalArgumentException.class, () -> arena.allocate(8, 3));
+            assertThrows(IllegalArgumentException.class, () -> arena.allocate(8, -8));
+        }
+    }
+
+    @Test
+    void manyThreadsAllocateFromOneArenaThenItSeals() throws InterruptedException {
+        int threads = 8;
+        int each = 1500;
+        List<List<MemorySegment>> perThread = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            perThread.add(Collections.synchronizedList(new ArrayList<>()));
+        }
+        try (SealedArena arena = SealedArena.create(16 * PAGE)) {
+            ConcurrencyTest.onThreads(threads, thread -> {
+                for (int i = 0; i < each; i++) {
+                    long size = ThreadLocalRandom.current().nextLong(1, 200);
+                    MemorySegment segment = arena.allocate(size, 8);
+                    segment.fill((byte) (thread + 1));
+                    perThread.get(thread).add(segment);
+                }
+            });
+            arena.seal();
+            List<MemorySegment> all = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                byte expected = (byte) (t + 1);
+                for (MemorySegment building : perThread.get(t)) {
+                    MemorySegment view = arena.sealedView(building);
+                    assertTrue(view.elements(ValueLayout.JAVA_BYTE).allMatch(b -> b.get(ValueLayout.JAVA_BYTE, 0) == expected),
+                        "no thread wrote into another's memory");
+                    all.add(view);
+                }
+            }
+            assertEquals(threads * each, all.size());
+            all.sort((a, b) -> Long.compareUnsigned(a.address(), b.address()));
+            for (int i = 1; i < all.size(); i++) {
+                assertTrue(all.get(i - 1).address() + all.get(i - 1).byteSize() <= all.get(i).address(), "disjoint");
+            }
+            assertTrue(arena.isSealed());
+        }
+    }
+
+    @AfterAll
+    static void stayWithinTheSealBudget() {
+        SealBudget.check(SealedArenaTest.class.getSimpleName());
+    }
+}

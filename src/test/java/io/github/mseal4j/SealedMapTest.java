@@ -1,0 +1,148 @@
+package io.github.mseal4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.mseal4j.testing.ChildJvm;
+import io.github.mseal4j.testing.SealBudget;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SealedMapTest {
+
+    @BeforeEach
+    void requireSealing() {
+        assumeTrue(Mseal.isSupported(), Mseal.support().reason());
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void copyOfAnswersLikeTheMap() {
+        Map<String, String> source = Map.of("db.host", "10.0.0.5", "db.port", "5432", "", "empty key", "blank", "",
+            "Aa", "same String.hashCode as BB", "BB", "same String.hashCode as Aa", "ключ", "значение");
+        SealedMap map = SealedMap.copyOf(source);
+        assertEquals(source.size(), map.size());
+        source.forEach((key, value) -> assertEquals(value, map.get(key), key));
+        assertNull(map.get("db.user"));
+        assertNull(map.get(utf8("db.hos")));
+        assertTrue(map.containsKey(utf8("")));
+        assertEquals(0, map.get(utf8("blank")).byteSize());
+    }
+
+    @Test
+    void lastPutWins() {
+        SealedMap map = SealedMap.builder().put("k", "first").put("other", "x").put("k", "second").build();
+        assertEquals(2, map.size());
+        assertEquals("second", map.get("k"));
+        StringBuilder order = new StringBuilder();
+        map.forEach((key, value) -> order.append(new String(key.toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8))
+            .append(' '));
+        assertEquals("k other ", order.toString(), "the key keeps its first place");
+    }
+
+    @Test
+    void segmentsAndLargeValuesRoundTrip() {
+        byte[] large = new byte[3 << 20];
+        for (int i = 0; i < large.length; i++) {
+            large[i] = (byte) (i * 31);
+        }
+        SealedMap map = SealedMap.builder()
+            .put(MemorySegment.ofArray(utf8("large")), MemorySegment.ofArray(large))
+            .put(utf8("bytes"), new byte[] {0, -1, 127})
+            .build();
+        assertArrayEquals(large, map.get(utf8("large")).toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(new byte[] {0, -1, 127}, map.get(utf8("bytes")).toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    @Test
+    void valuesAreReadOnlyViews() {
+        SealedMap map = SealedMap.copyOf(Map.of("key", "value"));
+        MemorySegment value = map.get(utf8("key"));
+        assertTrue(value.isReadOnly());
+        assertThrows(IllegalArgumentException.class, () -> value.set(ValueLayout.JAVA_BYTE, 0, (byte) 'V'));
+    }
+
+    @Test
+    void nullIsRefused() {
+        SealedMap.Builder builder = SealedMap.builder();
+        assertThrows(NullPointerException.class, () -> builder.put((String) null, "v"));
+        assertThrows(NullPointerException.class, () -> builder.put("k", (String) null));
+        assertThrows(NullPointerException.class, () -> builder.put((byte[]) null, new byte[0]));
+        assertThrows(NullPointerException.class, () -> builder.put((MemorySegment) null, MemorySegment.NULL));
+        Map<String, String> withNull = new HashMap<>();
+        withNull.put("k", null);
+        assertThrows(NullPointerException.class, () -> SealedMap.copyOf(withNull));
+        SealedMap map = SealedMap.copyOf(Map.of("k", "v"));
+        assertThrows(NullPointerException.class, () -> map.get((byte[]) null));
+        assertThrows(NullPointerException.class, () -> map.forEach(null));
+    }
+
+    @Test
+    void theBuilderIsSpentByBuild() {
+        SealedMap.Builder builder = SealedMap.builder().put("k", "v");
+        builder.build();
+        assertThrows(IllegalStateException.class, () -> builder.put("k2", "v2"));
+        assertThrows(IllegalStateException.class, builder::build);
+    }
+
+    @Test
+    void anEmptyMapWorks() {
+        SealedMap map = SealedMap.builder().build();
+        assertEquals(0, map.size());
+        assertNull(map.get("anything"));
+        map.forEach((k, v) -> {
+            throw new AssertionError("no entries");
+        });
+    }
+
+    @Test
+    void theMapKeepsNoPerEntryObjectsOnTheHeap() {
+        for (Field field : SealedMap.class.getDeclaredFields()) {
+            if (!Modifier.isStatic(field.getModifiers())) {
+                assertTrue(field.getType().isPrimitive() || field.getType() == MemorySegment.class,
+                    "instance field " + field + " is a primitive or the one segment");
+            }
+        }
+    }
+
+    @Test
+    void aMapOfMoreThan4GiBWorks() {
+        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED", "-Xmx256m"),
+            HugeMap.class);
+        assertEquals(0, result.exitStatus(), result.transcript());
+        String out = result.stdout();
+        long mapBytes = Long.parseLong(out.lines().filter(l -> l.startsWith("mapBytes=")).findFirst().orElseThrow()
+            .substring("mapBytes=".length()));
+        assertTrue(mapBytes > 4L << 30, "more than 4 GiB: " + mapBytes);
+        assertTrue(out.contains("small=past the 4 GiB line"), result.transcript());
+        for (int i = 0; i < 4; i++) {
+            assertTrue(out.contains("big" + i + " size=" + (1_100L << 20)), result.transcript());
+            assertTrue(out.contains("first=" + (char) ('A' + i) + " last=" + Long.toHexString(0x0123456789abcdefL + i)),
+                result.transcript());
+        }
+        long lastOffset = Long.parseLong(out.lines().filter(l -> l.startsWith("big3")).findFirst().orElseThrow()
+            .replaceAll(".*offset=(\\d+).*", "$1"));
+        assertTrue(lastOffset + (1_100L << 20) > 4L << 30, "the last value runs past 4 GiB");
+    }
+
+    @AfterAll
+    static void stayWithinTheSealBudget() {
+        SealBudget.check(SealedMapTest.class.getSimpleName());
+    }
+}
