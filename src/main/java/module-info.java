@@ -4,5 +4,8 @@
  * {@code --enable-native-access=io.github.mseal4j}.
  */
 module io.github.mseal4j {
+    // JDK Flight Recorder events for seals, protection changes and failed system calls; part of the JDK.
+    requires jdk.jfr;
+
     exports io.github.mseal4j;
 }

@@ -1,6 +1,7 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.Events;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.internal.PageMap;
@@ -10,9 +11,11 @@ import io.github.mseal4j.internal.Smaps;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Memory that mseal4j mapped itself ({@code mmap(MAP_PRIVATE | MAP_ANONYMOUS)}), whose protection can be
@@ -62,6 +65,9 @@ public final class MappedRegion implements AutoCloseable {
     private final long pageSize;
     private final long pageMask;
     private final int pageShift;
+    /** 0, or one page: the size of each guard page below and above the data. */
+    private final long guardBytes;
+    private final Set<MappingOption> options;
     private final Object lock = new Object();
 
     // Guarded by lock; the two volatiles are also read without it.
@@ -78,11 +84,16 @@ public final class MappedRegion implements AutoCloseable {
      * no lock.
      */
     private volatile long[] sealedRuns = new long[0];
+    private boolean guardsSealed;
+    private boolean counted;
 
-    private MappedRegion(long address, long byteSize, long pageSize, Protection protection) {
+    private MappedRegion(long address, long byteSize, long pageSize, Protection protection, long guardBytes,
+                         Set<MappingOption> options) {
         this.address = address;
         this.byteSize = byteSize;
         this.pageSize = pageSize;
+        this.guardBytes = guardBytes;
+        this.options = options;
         this.pageMask = pageSize - 1;
         this.pageShift = Long.numberOfTrailingZeros(pageSize);
         this.pages = new PageMap(byteSize >>> pageShift, new Page(protection, false));
@@ -100,7 +111,39 @@ public final class MappedRegion implements AutoCloseable {
      * @throws SystemCallException if {@code mmap} fails, for example with ENOMEM
      */
     public static MappedRegion allocate(long byteSize) {
-        return map(byteSize, Protection.READ_WRITE);
+        return map(byteSize, Protection.READ_WRITE, EnumSet.noneOf(MappingOption.class));
+    }
+
+    /**
+     * Maps fresh, zeroed, private anonymous memory, readable and writable, hardened as {@code options} say:
+     * guard pages around it, left out of core dumps, locked in memory, not inherited by child processes.
+     * The options are applied right after {@code mmap}, in the order the kernel requires (advice before any
+     * sealing). If one cannot be applied (for example {@link MappingOption#LOCKED} beyond
+     * {@code RLIMIT_MEMLOCK}), everything is unmapped again and the exception says why: the region is never
+     * returned with an option silently missing.
+     *
+     * {@snippet :
+     * try (MappedRegion secret = MappedRegion.allocate(32, MappingOption.GUARD_PAGES, MappingOption.NO_DUMP,
+     *         MappingOption.LOCKED, MappingOption.NO_FORK)) {
+     *     secret.segment().copyFrom(MemorySegment.ofArray(keyBytes));
+     *     MemorySegment key = secret.sealReadOnly();   // guards sealed too
+     * }
+     * }
+     *
+     * @param byteSize the size wanted; rounded up to a whole number of pages (guard pages come on top)
+     * @param options the hardening to apply; none is fine
+     * @return the new region
+     * @throws IllegalArgumentException if {@code byteSize} is not positive, or too large to round up
+     * @throws NullPointerException if {@code options} or one of them is null
+     * @throws UnsupportedOperationException if native calls are impossible here (the message says why)
+     * @throws SystemCallException if {@code mmap}, {@code mprotect}, {@code madvise} or {@code mlock} fails
+     */
+    public static MappedRegion allocate(long byteSize, MappingOption... options) {
+        EnumSet<MappingOption> chosen = EnumSet.noneOf(MappingOption.class);
+        for (MappingOption option : Objects.requireNonNull(options, "options")) {
+            chosen.add(Objects.requireNonNull(option, "option"));
+        }
+        return map(byteSize, Protection.READ_WRITE, chosen);
     }
 
     /**
@@ -109,24 +152,53 @@ public final class MappedRegion implements AutoCloseable {
      * {@link SealedArena}, which grows into a reservation and trims it with {@link #truncate} before sealing.
      */
     static MappedRegion reserve(long byteSize) {
-        return map(byteSize, Protection.NONE);
+        return map(byteSize, Protection.NONE, EnumSet.noneOf(MappingOption.class));
     }
 
-    private static MappedRegion map(long byteSize, Protection protection) {
+    private static MappedRegion map(long byteSize, Protection protection, Set<MappingOption> options) {
         if (byteSize <= 0) {
             throw new IllegalArgumentException("byteSize must be positive: " + byteSize);
         }
         long pageSize = Mseal.pageSize();
-        if (byteSize > Long.MAX_VALUE - pageSize) {
+        long guard = options.contains(MappingOption.GUARD_PAGES) ? pageSize : 0;
+        if (byteSize > Long.MAX_VALUE - pageSize - 2 * guard) {
             throw new IllegalArgumentException("byteSize is too large to round up to whole pages: " + byteSize);
         }
         long size = roundUp(byteSize, pageSize);
-        long address = LibC.mmap(0, size, Mman.prot(protection), Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
-        if (LibC.failed(address)) {
-            throw new SystemCallException("mmap", 0, size,
-                Mman.protName(protection) + ", MAP_PRIVATE|MAP_ANONYMOUS", (int) -address);
+        long total = size + 2 * guard;
+        Protection mapped = guard > 0 ? Protection.NONE : protection;
+        long base = LibC.mmap(0, total, Mman.prot(mapped), Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
+        if (LibC.failed(base)) {
+            throw new SystemCallException("mmap", 0, total, Mman.protName(mapped) + ", MAP_PRIVATE|MAP_ANONYMOUS",
+                (int) -base);
         }
-        return new MappedRegion(address, size, pageSize, protection);
+        long address = base + guard;
+        try {
+            if (mapped != protection) {
+                check(LibC.mprotect(address, size, Mman.prot(protection)), "mprotect", address, size,
+                    Mman.protName(protection));
+            }
+            // Advice first (guards included), so it never meets a seal; then lock the data.
+            if (options.contains(MappingOption.NO_FORK)) {
+                check(LibC.madvise(base, total, Mman.MADV_DONTFORK), "madvise", base, total, "MADV_DONTFORK");
+            }
+            if (options.contains(MappingOption.NO_DUMP)) {
+                check(LibC.madvise(base, total, Mman.MADV_DONTDUMP), "madvise", base, total, "MADV_DONTDUMP");
+            }
+            if (options.contains(MappingOption.LOCKED)) {
+                check(LibC.mlock(address, size), "mlock", address, size, "");
+            }
+        } catch (SystemCallException e) {
+            LibC.munmap(base, total); // never hand out a region with an option silently missing
+            throw e;
+        }
+        return new MappedRegion(address, size, pageSize, protection, guard, Set.copyOf(options));
+    }
+
+    private static void check(int errno, String operation, long address, long length, String arguments) {
+        if (errno != 0) {
+            throw new SystemCallException(operation, address, length, arguments, errno);
+        }
     }
 
     /**
@@ -241,6 +313,7 @@ public final class MappedRegion implements AutoCloseable {
      *
      * @throws IllegalStateException if the region is closed
      * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
+     *     and the {@linkplain SealPolicy policy} is strict
      * @throws SystemCallException if {@code mseal} fails
      * @see #seal(long, long)
      */
@@ -262,23 +335,24 @@ public final class MappedRegion implements AutoCloseable {
      * @throws IllegalArgumentException if {@code offset} or {@code byteSize} is not page-aligned, or zero-length
      * @throws IllegalStateException if the region is closed
      * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
+     *     and the {@linkplain SealPolicy policy} is strict
      * @throws SystemCallException if {@code mseal} fails; with ENOMEM the range may be partly sealed
      */
     public void seal(long offset, long byteSize) {
         checkPageRange(offset, byteSize);
-        requireSealing();
+        boolean byKernel = Sealing.byKernel();
         long from = offset >>> pageShift;
         long to = from + (byteSize >>> pageShift);
         if (sealedAlready(from, to)) {
             // Nothing to track or to race with: ask the kernel again, without the lock.
             ensureOpen();
-            if (LibC.mseal(address + offset, byteSize) == 0) {
+            if (!byKernel || LibC.mseal(address + offset, byteSize) == 0) {
                 return;
             }
         }
         synchronized (lock) {
             ensureOpen();
-            mseal(from, to);
+            mseal(from, to, byKernel);
         }
     }
 
@@ -295,10 +369,11 @@ public final class MappedRegion implements AutoCloseable {
      * @throws IllegalStateException if the region is closed, or has pages already sealed with another
      *     protection (they can never become read-only)
      * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
+     *     and the {@linkplain SealPolicy policy} is strict
      * @throws SystemCallException if {@code mprotect} or {@code mseal} fails
      */
     public MemorySegment sealReadOnly() {
-        requireSealing();
+        boolean byKernel = Sealing.byKernel();
         long all = pages.pages();
         synchronized (lock) {
             ensureOpen();
@@ -317,7 +392,7 @@ public final class MappedRegion implements AutoCloseable {
                     mprotect(run.from(), run.to(), Protection.READ);
                 }
             }
-            mseal(0, all);
+            mseal(0, all, byKernel);
             sealedReadOnlyView = LibC.foreverView(address, byteSize).asReadOnly();
             return sealedReadOnlyView;
         }
@@ -350,6 +425,9 @@ public final class MappedRegion implements AutoCloseable {
      */
     void truncate(long newByteSize) {
         checkPageRange(0, newByteSize);
+        if (guardBytes > 0) {
+            throw new IllegalStateException("a region with guard pages cannot be truncated");
+        }
         synchronized (lock) {
             ensureOpen();
             long oldByteSize = byteSize;
@@ -389,16 +467,22 @@ public final class MappedRegion implements AutoCloseable {
             }
             closeGeneration();
             closed = true;
+            List<long[]> unmap = new ArrayList<>();
             for (Run run : pages.runs()) {
                 if (!run.page().sealed()) {
-                    long start = address + run.from() * pageSize;
-                    long length = (run.to() - run.from()) * pageSize;
-                    int errno = LibC.munmap(start, length);
-                    if (errno != 0) {
-                        // Sealed behind the library's back (EPERM), or worse: leave it mapped, never crash.
-                        LOG.log(System.Logger.Level.WARNING, () -> new SystemCallException("munmap", start, length,
-                            "", errno).getMessage() + "; the pages stay mapped");
-                    }
+                    unmap.add(new long[] {address + run.from() * pageSize, (run.to() - run.from()) * pageSize});
+                }
+            }
+            if (guardBytes > 0 && !guardsSealed) {
+                unmap.add(new long[] {address - guardBytes, guardBytes});
+                unmap.add(new long[] {address + byteSize, guardBytes});
+            }
+            for (long[] range : unmap) {
+                int errno = LibC.munmap(range[0], range[1]);
+                if (errno != 0) {
+                    // Sealed behind the library's back (EPERM), or worse: leave it mapped, never crash.
+                    LOG.log(System.Logger.Level.WARNING, () -> new SystemCallException("munmap", range[0], range[1],
+                        "", errno).getMessage() + "; the pages stay mapped");
                 }
             }
         }
@@ -407,8 +491,8 @@ public final class MappedRegion implements AutoCloseable {
     @Override
     public String toString() {
         synchronized (lock) {
-            return String.format(Locale.ROOT, "MappedRegion[%s, %d bytes%s: %s]", Errno.hex(address), byteSize,
-                closed ? ", closed" : "", describe(0, pages.pages()));
+            return String.format(Locale.ROOT, "MappedRegion[%s, %d bytes%s%s: %s]", Errno.hex(address), byteSize,
+                options.isEmpty() ? "" : ", " + options, closed ? ", closed" : "", describe(0, pages.pages()));
         }
     }
 
@@ -424,19 +508,40 @@ public final class MappedRegion implements AutoCloseable {
             throw new SystemCallException("mprotect", start, length, Mman.protName(protection), errno);
         }
         pages.update(from, to, page -> page.withProtection(protection));
+        Events.protectionChanged(start, length, Mman.protName(protection));
     }
 
-    private void mseal(long from, long to) {
+    /**
+     * Seals pages {@code [from, to)}, and the guard pages the first time. Without {@code byKernel} (the
+     * best-effort policy on a host without mseal) nothing is sealed, but the pages are treated as sealed from
+     * then on: never re-protected, never unmapped.
+     */
+    private void mseal(long from, long to, boolean byKernel) {
         long start = address + from * pageSize;
         long length = (to - from) * pageSize;
-        int errno = LibC.mseal(start, length);
-        if (errno != 0) {
-            // A failed split can leave the range partly sealed: ask the kernel what it did.
-            resynchronize();
-            throw new SystemCallException("mseal", start, length, "0", errno);
+        if (byKernel) {
+            int errno = LibC.mseal(start, length);
+            if (errno != 0) {
+                // A failed split can leave the range partly sealed: ask the kernel what it did.
+                resynchronize();
+                throw new SystemCallException("mseal", start, length, "0", errno);
+            }
         }
+        if (guardBytes > 0 && !guardsSealed) {
+            if (byKernel) {
+                check(LibC.mseal(address - guardBytes, guardBytes), "mseal", address - guardBytes, guardBytes, "0");
+                check(LibC.mseal(address + byteSize, guardBytes), "mseal", address + byteSize, guardBytes, "0");
+            }
+            guardsSealed = true;
+        }
+        long newlySealed = pages.count(from, to, page -> !page.sealed());
         if (pages.update(from, to, Page::sealedPage)) {
             publishSealedRuns();
+            Events.sealed(start, length, byKernel);
+            if (byKernel) {
+                SealCounters.sealed(newlySealed * pageSize, !counted);
+                counted = true;
+            }
         }
     }
 
@@ -474,11 +579,13 @@ public final class MappedRegion implements AutoCloseable {
     private void resynchronize() {
         long end = address + byteSize;
         try {
-            pages.set(0, pages.pages(), new Page(Protection.NONE, false));
-            for (Smaps.Vma vma : Smaps.read(address, end)) {
+            List<Smaps.Vma> vmas = Smaps.read(address, end);
+            // Holes are inaccessible; a seal, once known, is never forgotten (best-effort ones included).
+            pages.update(0, pages.pages(), page -> new Page(Protection.NONE, page.sealed()));
+            for (Smaps.Vma vma : vmas) {
                 long from = (Math.max(vma.start(), address) - address) / pageSize;
                 long to = (Math.min(vma.end(), end) - address) / pageSize;
-                pages.set(from, to, new Page(vma.protection(), vma.sealed()));
+                pages.update(from, to, page -> new Page(vma.protection(), page.sealed() || vma.sealed()));
             }
         } catch (RuntimeException e) {
             pages.set(0, pages.pages(), new Page(Protection.NONE, true));
@@ -508,13 +615,6 @@ public final class MappedRegion implements AutoCloseable {
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("the region at " + Errno.hex(address) + " is closed");
-        }
-    }
-
-    private static void requireSealing() {
-        SealSupport support = Mseal.support();
-        if (!support.available()) {
-            throw new UnsupportedOperationException("cannot seal: " + support.reason());
         }
     }
 

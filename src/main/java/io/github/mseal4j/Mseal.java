@@ -1,6 +1,11 @@
 package io.github.mseal4j;
 
+import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.LibC;
+import io.github.mseal4j.internal.Smaps;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import io.github.mseal4j.internal.SupportProbe;
 
 /**
@@ -51,8 +56,49 @@ public final class Mseal {
         return PageSize.VALUE;
     }
 
+    /**
+     * The policy for hosts without mseal, from the system property {@value SealPolicy#PROPERTY}.
+     *
+     * @return {@link SealPolicy#STRICT} unless the property says {@code best-effort}
+     * @throws IllegalArgumentException if the property names no policy; the message lists the valid ones
+     */
+    public static SealPolicy policy() {
+        return Sealing.policy();
+    }
+
+    /**
+     * What this process has sealed so far, and its mapping headroom. Reads {@code /proc/self/smaps} and
+     * {@code /proc/self/maps}, so it costs a few milliseconds: for monitoring, not hot paths.
+     *
+     * @return the current figures
+     */
+    public static SealStatistics statistics() {
+        long sealedMappings = -1;
+        long mappings = -1;
+        try {
+            sealedMappings = Smaps.read(0, Long.MAX_VALUE).stream().filter(Smaps.Vma::sealed).count();
+            try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+                mappings = lines.count();
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not Linux, or /proc unavailable: report what is known.
+        }
+        long maxMapCount;
+        try {
+            maxMapCount = Long.parseLong(Errno.maxMapCount());
+        } catch (NumberFormatException e) {
+            maxMapCount = -1;
+        }
+        return new SealStatistics(SealCounters.regions(), SealCounters.bytes(), sealedMappings, mappings, maxMapCount);
+    }
+
     private static final class Probe {
         static final SealSupport RESULT = SupportProbe.probe();
+
+        static {
+            System.getLogger("io.github.mseal4j").log(System.Logger.Level.DEBUG, "mseal probe: {0}: {1}",
+                RESULT.status(), RESULT.reason());
+        }
     }
 
     /** Asked once; a failure is kept and reported at each call, never thrown from class initialisation. */

@@ -236,8 +236,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      * read-only view. Idempotent.
      *
      * @throws IllegalStateException if the arena is closed
-     * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why);
-     *     the arena is then unchanged and still building
+     * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
+     *     and the {@linkplain SealPolicy policy} is strict; the arena is then unchanged and still building
      * @throws SystemCallException if a system call fails
      */
     public void seal() {
@@ -248,10 +248,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             if (sealed) {
                 return;
             }
-            SealSupport support = Mseal.support();
-            if (!support.available()) {
-                throw new UnsupportedOperationException("cannot seal: " + support.reason());
-            }
+            Sealing.byKernel(); // refuses here, before anything changes, if the policy is strict
             sealed = true;
             for (Chunk chunk : chunks) {
                 long used = chunk.next.getAndSet(FROZEN);

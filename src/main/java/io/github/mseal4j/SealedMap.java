@@ -1,7 +1,10 @@
 package io.github.mseal4j;
 
+import io.github.mseal4j.internal.LibC;
+import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.internal.SipHash;
 import java.lang.foreign.Arena;
+import java.lang.ref.Cleaner;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -59,6 +62,9 @@ public final class SealedMap {
     private static final int TAG_SHIFT = 48;
     private static final long OFFSET_MASK = (1L << TAG_SHIFT) - 1;
     private static final SecureRandom SEEDS = new SecureRandom();
+    private static final Cleaner CLEANER = Cleaner.create();
+    /** Maps at least this large ask for transparent huge pages. */
+    private static final long HUGE_PAGE_WORTHWHILE = 4L << 20;
 
     private final MemorySegment data;
     private final long k0;
@@ -91,7 +97,8 @@ public final class SealedMap {
      * @param map the entries
      * @return the sealed map
      * @throws NullPointerException if {@code map}, a key or a value is null
-     * @throws UnsupportedOperationException if mseal is not available here
+     * @throws UnsupportedOperationException if mseal is not available here and the {@linkplain SealPolicy policy} is
+     *     strict
      */
     public static SealedMap copyOf(Map<String, String> map) {
         Builder builder = builder();
@@ -227,14 +234,21 @@ public final class SealedMap {
 
     /**
      * Collects entries, then lays them out and seals them with {@link #build()}. Keys and values are copied
-     * when put, off-heap. When a key is put twice, the last value wins (the key keeps its first position for
+     * when put, off-heap, into memory that {@code build()} frees (or, for a builder dropped unbuilt, a
+     * cleaner). When a key is put twice, the last value wins (the key keeps its first position for
      * {@link SealedMap#forEach}). Empty keys and values are allowed; null is not. Not thread-safe; spent by
      * {@code build()}.
      */
     public static final class Builder {
         private static final long BLOCK = 1L << 20;
 
+        /**
+         * Staging memory: freed by {@code build()}, or by the cleaner once a builder is dropped unbuilt. (Not
+         * an automatic arena: those count against {@code -XX:MaxDirectMemorySize}, which would cap maps at
+         * the heap's size.)
+         */
         private final Arena staging = Arena.ofShared();
+        private final Cleaner.Cleanable release = CLEANER.register(this, staging::close);
         private final List<MemorySegment> blocks = new ArrayList<>();
         private MemorySegment block = MemorySegment.NULL;
         private long blockUsed;
@@ -343,7 +357,8 @@ public final class SealedMap {
          *
          * @return the sealed map
          * @throws IllegalStateException if the builder is spent
-         * @throws UnsupportedOperationException if mseal is not available here
+         * @throws UnsupportedOperationException if mseal is not available here and the
+         *     {@linkplain SealPolicy policy} is strict
          * @throws SystemCallException if mapping or sealing fails, for example ENOMEM
          */
         public SealedMap build() {
@@ -352,10 +367,7 @@ public final class SealedMap {
             }
             spent = true;
             try {
-                SealSupport support = Mseal.support();
-                if (!support.available()) {
-                    throw new UnsupportedOperationException("cannot seal: " + support.reason());
-                }
+                Sealing.byKernel(); // refuses before mapping anything, if the policy is strict
                 // At most half full: the smallest power of two of at least twice the entries.
                 long capacity = Math.max(2, Long.highestOneBit(2L * count - 1) << 1);
                 long entries = 0;
@@ -364,6 +376,11 @@ public final class SealedMap {
                 }
                 long tableEnd = HEADER_BYTES + capacity * 8;
                 MappedRegion region = MappedRegion.allocate(tableEnd + entries);
+                if (region.byteSize() >= HUGE_PAGE_WORTHWHILE) {
+                    // Lookups jump around the whole map: huge pages save TLB misses. Only a hint; the
+                    // kernel may ignore it (THP disabled), and it is not a discarding advice.
+                    LibC.madvise(region.address(), region.byteSize(), Mman.MADV_HUGEPAGE);
+                }
                 try {
                     MemorySegment memory = region.segment();
                     memory.set(LONG, 0, MAGIC);
@@ -390,9 +407,10 @@ public final class SealedMap {
                     throw e;
                 }
             } finally {
-                staging.close();
+                release.clean();
                 blocks.clear();
                 where = null;
+                block = MemorySegment.NULL;
             }
         }
 

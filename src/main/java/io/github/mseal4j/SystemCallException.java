@@ -1,6 +1,7 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.Events;
 import java.util.Locale;
 
 /**
@@ -42,6 +43,7 @@ public final class SystemCallException extends RuntimeException {
         this.address = address;
         this.length = length;
         this.errno = errno;
+        Events.failed(operation, address, length, errno);
     }
 
     private static String message(String operation, long address, long length, String arguments, int errno) {

@@ -14,6 +14,9 @@
  * <ul>
  *   <li>{@link io.github.mseal4j.Mseal}: the support probe and the page size.</li>
  *   <li>{@link io.github.mseal4j.MappedRegion}: memory the library maps itself, to protect and seal.</li>
+ *   <li>{@link io.github.mseal4j.SealedArena}: many small allocations packed into few mappings, sealed at
+ *       once.</li>
+ *   <li>{@link io.github.mseal4j.SealedMap}: an immutable off-heap map in sealed, read-only memory.</li>
  *   <li>{@link io.github.mseal4j.Protection}: NONE, READ, READ_WRITE.</li>
  *   <li>{@link io.github.mseal4j.SystemCallException}: a failed system call, with its errno and a remedy.</li>
  * </ul>

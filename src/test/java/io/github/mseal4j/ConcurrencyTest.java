@@ -2,6 +2,7 @@ package io.github.mseal4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -89,6 +90,72 @@ class ConcurrencyTest {
         for (int page = 0; page < THREADS; page++) {
             assertEquals(page % 2 == 0 ? Protection.READ : Protection.READ_WRITE, layout.page(page).protection());
             assertTrue(layout.page(page).sealed());
+        }
+    }
+
+    /**
+     * Eight or more threads cycle allocate, write, protect, partial seal, a provoked failure and close, at once.
+     * Half provoke EPERM (memory sealed behind the library's back, then re-protected), half ENOMEM (a 64 TiB
+     * mapping): if errno were shared between threads, some failure would report the other's errno.
+     */
+    @Test
+    void everyFailureCarriesTheErrnoOfItsOwnCallAndNothingUnsealedIsLeft() throws Exception {
+        assumeTrue(Mseal.isSupported(), Mseal.support().reason());
+        int threads = Math.max(8, Runtime.getRuntime().availableProcessors() * 2);
+        int rounds = 20;
+        record Cycled(long address, long marker, boolean middleSealed) {
+        }
+        ConcurrentLinkedQueue<Cycled> cycled = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        long mappingsBefore = mappings();
+        onThreads(threads, thread -> {
+            for (int round = 0; round < rounds; round++) {
+                long marker = ThreadLocalRandom.current().nextLong() | 1;
+                try (MappedRegion region = MappedRegion.allocate(3 * PAGE)) {
+                    for (int page = 0; page < 3; page++) {
+                        region.segment().set(ValueLayout.JAVA_LONG, page * PAGE, marker);
+                    }
+                    region.protect(0, PAGE, Protection.READ);
+                    region.seal(2 * PAGE, PAGE);
+                    SystemCallException e;
+                    if (thread % 2 == 0) {
+                        assertEquals(0, io.github.mseal4j.internal.LibC.mseal(region.address() + PAGE, PAGE));
+                        e = assertThrows(SystemCallException.class, () -> region.protect(PAGE, PAGE, Protection.NONE));
+                        failures.add("mprotect " + e.errnoName());
+                        assertEquals("EPERM", e.errnoName(), e.getMessage());
+                        cycled.add(new Cycled(region.address(), marker, true));
+                    } else {
+                        e = assertThrows(SystemCallException.class, () -> MappedRegion.allocate(1L << 46));
+                        failures.add("mmap " + e.errnoName());
+                        assertEquals("ENOMEM", e.errnoName(), e.getMessage());
+                        cycled.add(new Cycled(region.address(), marker, false));
+                    }
+                }
+            }
+        });
+        assertEquals(threads * rounds, failures.size());
+        for (Cycled region : cycled) {
+            for (int page = 0; page < 3; page++) {
+                long address = region.address() + page * PAGE;
+                boolean sealedPage = page == 2 || page == 1 && region.middleSealed();
+                Optional<Long> value = ProcMem.read(address, 8)
+                    .map(bytes -> ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder()).getLong());
+                if (sealedPage) {
+                    assertEquals(Optional.of(region.marker()), value, "sealed pages stay");
+                } else {
+                    assertFalse(value.equals(Optional.of(region.marker())), "unsealed page " + page + " was unmapped");
+                }
+            }
+        }
+        // Counting /proc/self/maps: what remains is the sealed pages (two mappings at most per region).
+        long sealedPages = cycled.stream().mapToLong(c -> c.middleSealed() ? 2 : 1).sum();
+        long grown = mappings() - mappingsBefore;
+        assertTrue(grown <= sealedPages + 32, "mappings grew by " + grown + " for " + sealedPages + " sealed pages");
+    }
+
+    private static long mappings() throws java.io.IOException {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/self/maps"))) {
+            return lines.count();
         }
     }
 

@@ -1,8 +1,11 @@
 package io.github.mseal4j.internal;
 
 import io.github.mseal4j.MappedRegion;
+import io.github.mseal4j.MappingOption;
 import io.github.mseal4j.Mseal;
+import io.github.mseal4j.SealStatistics;
 import io.github.mseal4j.SealSupport;
+import io.github.mseal4j.SystemCallException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
@@ -10,6 +13,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -34,10 +38,33 @@ public final class Doctor {
         }
     }
 
+    /**
+     * What the process's setting allows: the seal policy, its seccomp mode, its mappings against
+     * {@code vm.max_map_count}, and {@code RLIMIT_MEMLOCK}.
+     */
+    public record Environment(String policy, String seccomp, long mappings, long maxMapCount, String memlockLimit) {
+        /** Mappings left before {@code vm.max_map_count}, or -1 when unknown. */
+        public long headroom() {
+            return maxMapCount < 0 || mappings < 0 ? -1 : maxMapCount - mappings;
+        }
+    }
+
+    /**
+     * A scratch page allocated with every {@link MappingOption} and sealed read-only: the smaps lines of the
+     * data and of the guard pages on either side ({@code perms flags}), and anything that could not be applied.
+     */
+    public record Hardening(String options, String data, String guardBelow, String guardAbove, String note) {
+        /** True when both guards are sealed PROT_NONE mappings. */
+        public boolean guardsSealed() {
+            return guardBelow.startsWith("---p") && guardBelow.contains(" sl")
+                && guardAbove.startsWith("---p") && guardAbove.contains(" sl");
+        }
+    }
+
     /** What happened to the scratch page. */
     public record Demonstration(long address, long length, List<Attempt> attempts, boolean contentsIntact,
                                 String vmFlags, boolean kernelReportsSealed, boolean procMemWriteReached,
-                                String procMemDetail) {
+                                String procMemDetail, Hardening hardening) {
         /** True when every attack was refused, the data survived and the kernel shows the seal. */
         public boolean proven() {
             return attempts.stream().allMatch(Attempt::blocked) && contentsIntact && kernelReportsSealed;
@@ -46,7 +73,7 @@ public final class Doctor {
 
     /** Everything the doctor found. {@code pageSize} is -1 and {@code demonstration} empty when unknown. */
     public record Report(String version, String osName, String osArch, String javaVersion, String javaVendor,
-                         String kernelRelease, long pageSize, SealSupport support,
+                         String kernelRelease, long pageSize, SealSupport support, Environment environment,
                          Optional<Demonstration> demonstration) {
         /** The process exit status the report calls for. */
         public int exitStatus() {
@@ -113,7 +140,58 @@ public final class Doctor {
             ? Optional.of(demonstrate(pageSize)) : Optional.empty();
         return new Report(version, System.getProperty("os.name"), System.getProperty("os.arch"),
             System.getProperty("java.version"), System.getProperty("java.vendor"), System.getProperty("os.version"),
-            pageSize, support, demonstration);
+            pageSize, support, environment(), demonstration);
+    }
+
+    private static Environment environment() {
+        String policy;
+        try {
+            policy = Mseal.policy().name();
+        } catch (IllegalArgumentException e) {
+            policy = "invalid: " + e.getMessage();
+        }
+        String seccomp = "unknown";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Seccomp:")) {
+                    seccomp = switch (line.substring("Seccomp:".length()).strip()) {
+                        case "0" -> "disabled";
+                        case "1" -> "strict";
+                        case "2" -> "filter (a seccomp filter may refuse system calls)";
+                        default -> line;
+                    };
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or no /proc
+        }
+        SealStatistics statistics = Mseal.statistics();
+        return new Environment(policy, seccomp, statistics.mappings(), statistics.maxMapCount(), Errno.memlockLimit());
+    }
+
+    @SuppressWarnings("resource") // sealed: the page and its guards outlive close() by design
+    private static Hardening harden(long pageSize) {
+        MappingOption[] all = MappingOption.values();
+        String note = "";
+        MappedRegion region;
+        try {
+            region = MappedRegion.allocate(pageSize, all);
+        } catch (SystemCallException e) {
+            note = "LOCKED could not be applied: " + e.getMessage();
+            all = new MappingOption[] {MappingOption.GUARD_PAGES, MappingOption.NO_DUMP, MappingOption.NO_FORK};
+            region = MappedRegion.allocate(pageSize, all);
+        }
+        region.segment().copyFrom(MemorySegment.ofArray(MESSAGE));
+        region.sealReadOnly();
+        long data = region.address();
+        List<Smaps.Vma> around = Smaps.read(data - pageSize, data + 2 * pageSize);
+        return new Hardening(java.util.Arrays.toString(all), describe(around, data), describe(around, data - pageSize),
+            describe(around, data + pageSize), note);
+    }
+
+    private static String describe(List<Smaps.Vma> vmas, long address) {
+        return vmas.stream().filter(vma -> vma.start() <= address && address < vma.end()).findFirst()
+            .map(vma -> vma.permissions() + " " + vma.flagLine()).orElse("(not mapped)");
     }
 
     @SuppressWarnings("resource") // sealed: the page outlives close() by design and is never unmapped
@@ -154,7 +232,7 @@ public final class Doctor {
             detail = "not tried: an attack on the sealed page succeeded";
         }
         return new Demonstration(address, pageSize, List.copyOf(attempts), intact, flags, kernelSealed, reached,
-            detail);
+            detail, harden(pageSize));
     }
 
     private static int errnoOf(long addressOrNegativeErrno) {
@@ -190,6 +268,12 @@ public final class Doctor {
         line(out, "kernel", report.kernelRelease());
         line(out, "page size", report.pageSize() > 0 ? report.pageSize() + " bytes" : "unknown");
         line(out, "mseal", report.support().status() + ": " + report.support().reason());
+        Environment environment = report.environment();
+        line(out, "seal policy", environment.policy());
+        line(out, "seccomp", environment.seccomp());
+        line(out, "mappings", environment.mappings() + " of vm.max_map_count " + environment.maxMapCount()
+            + " (headroom " + environment.headroom() + ")");
+        line(out, "RLIMIT_MEMLOCK", environment.memlockLimit());
         report.demonstration().ifPresent(demo -> {
             line(out, "scratch page", Errno.hex(demo.address()) + ", " + demo.length()
                 + " bytes, written, then made read-only and sealed");
@@ -202,6 +286,14 @@ public final class Doctor {
             line(out, "smaps VmFlags", demo.vmFlags() + (demo.kernelReportsSealed()
                 ? "  ('sl': the kernel reports the page sealed)" : "  (NOT sealed)"));
             line(out, "/proc/self/mem", demo.procMemDetail());
+            Hardening hardening = demo.hardening();
+            line(out, "hardened page", hardening.options() + ", sealed read-only");
+            line(out, "  data", hardening.data());
+            line(out, "  guard below", hardening.guardBelow());
+            line(out, "  guard above", hardening.guardAbove());
+            if (!hardening.note().isEmpty()) {
+                line(out, "  note", hardening.note());
+            }
         });
         line(out, "verdict", report.verdict());
     }
@@ -226,6 +318,15 @@ public final class Doctor {
         json.field("status", report.support().status().name());
         json.field("reason", report.support().reason());
         json.end();
+        Environment environment = report.environment();
+        json.name("environment").begin();
+        json.field("policy", environment.policy());
+        json.field("seccomp", environment.seccomp());
+        json.field("mappings", environment.mappings());
+        json.field("maxMapCount", environment.maxMapCount());
+        json.field("headroom", environment.headroom());
+        json.field("memlockLimit", environment.memlockLimit());
+        json.end();
         report.demonstration().ifPresent(demo -> {
             json.name("demonstration").begin();
             json.field("address", Errno.hex(demo.address()));
@@ -246,6 +347,15 @@ public final class Doctor {
             json.name("procSelfMem").begin();
             json.field("writeReachedSealedMemory", demo.procMemWriteReached());
             json.field("detail", demo.procMemDetail());
+            json.end();
+            Hardening hardening = demo.hardening();
+            json.name("hardening").begin();
+            json.field("options", hardening.options());
+            json.field("data", hardening.data());
+            json.field("guardBelow", hardening.guardBelow());
+            json.field("guardAbove", hardening.guardAbove());
+            json.field("guardsSealed", hardening.guardsSealed());
+            json.field("note", hardening.note());
             json.end();
             json.end();
         });

@@ -1,6 +1,8 @@
 package io.github.mseal4j.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -59,6 +61,11 @@ public final class Errno {
      * nothing useful to say.
      */
     public static String remedy(String operation, int errno) {
+        if (operation.equals("mlock") && (errno == ENOMEM || errno == EAGAIN || errno == EPERM)) {
+            return "locking needs RLIMIT_MEMLOCK (ulimit -l, now " + memlockLimit() + ") to cover the region, or"
+                + " CAP_IPC_LOCK; raise the limit (ulimit -l, LimitMEMLOCK= in systemd, --ulimit memlock in"
+                + " Docker) or allocate without MappingOption.LOCKED";
+        }
         return switch (errno) {
             case ENOSYS -> "this kernel (" + System.getProperty("os.version")
                 + ") does not implement " + operation + "; mseal needs a 64-bit Linux 6.10 or newer";
@@ -67,11 +74,13 @@ public final class Errno {
                 : "the range is sealed: sealed memory keeps its mapping and protection until the process exits";
             case ENOMEM -> switch (operation) {
                 case "mseal" -> "part of the range is not mapped, or the process reached vm.max_map_count ("
-                    + maxMapCount() + ") while splitting mappings; the range may now be partly sealed";
-                case "mmap", "mremap" -> "the process is out of memory or address space, or has reached "
-                    + "vm.max_map_count (" + maxMapCount() + "); map fewer, larger regions or raise the sysctl";
+                    + maxMapCount() + " mappings) while splitting mappings, and the range may now be partly sealed;"
+                    + " seal fewer, larger ranges, or raise the limit: sysctl -w vm.max_map_count=<more>";
+                case "mmap", "mremap" -> "the process is out of memory or address space, or has reached"
+                    + " vm.max_map_count (" + maxMapCount() + " mappings); map fewer, larger regions, or raise the"
+                    + " limit: sysctl -w vm.max_map_count=<more>";
                 default -> "part of the range is not mapped, or splitting it would exceed vm.max_map_count ("
-                    + maxMapCount() + ")";
+                    + maxMapCount() + " mappings); raise the limit: sysctl -w vm.max_map_count=<more>";
             };
             case EINTR -> "a fatal signal interrupted the call; the process is exiting";
             case EINVAL -> "the kernel rejected an argument (alignment, length or flags); "
@@ -84,8 +93,25 @@ public final class Errno {
 
     /** {@code vm.max_map_count}, or {@code unknown} when {@code /proc} cannot tell. */
     public static String maxMapCount() {
+        // One read() at offset 0: sysctl files answer nothing at a later offset, and Files.readString
+        // (which sizes its first read by the file's size, 0 here) would get only the first byte.
+        try (InputStream in = Files.newInputStream(Path.of("/proc/sys/vm/max_map_count"))) {
+            byte[] buffer = new byte[32];
+            int length = in.read(buffer);
+            return length <= 0 ? "unknown" : new String(buffer, 0, length, StandardCharsets.US_ASCII).strip();
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    /** The soft {@code RLIMIT_MEMLOCK} as {@code /proc/self/limits} states it, e.g. {@code 8388608 bytes}. */
+    public static String memlockLimit() {
         try {
-            return Files.readString(Path.of("/proc/sys/vm/max_map_count")).strip();
+            return Files.readAllLines(Path.of("/proc/self/limits")).stream()
+                .filter(line -> line.startsWith("Max locked memory"))
+                .map(line -> line.substring("Max locked memory".length()).trim().split("\\s+"))
+                .map(words -> words[0].equals("unlimited") ? "unlimited" : words[0] + " bytes")
+                .findFirst().orElse("unknown");
         } catch (IOException | RuntimeException e) {
             return "unknown";
         }

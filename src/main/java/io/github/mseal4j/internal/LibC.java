@@ -77,6 +77,10 @@ public final class LibC {
         FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG),
         Linker.Option.firstVariadicArg(4));
 
+    // int mlock(const void *addr, size_t len);  https://man7.org/linux/man-pages/man2/mlock.2.html
+    private static final MethodHandle MLOCK = link("mlock",
+        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+
     // long sysconf(int name);  https://man7.org/linux/man-pages/man3/sysconf.3.html
     private static final MethodHandle SYSCONF = link("sysconf",
         FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
@@ -153,6 +157,18 @@ public final class LibC {
         int result;
         try {
             result = (int) MADVISE.invokeExact(capture, address, length, advice);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == 0 ? 0 : errno(capture);
+    }
+
+    /** {@code mlock}: 0, or the errno. */
+    public static int mlock(long address, long length) {
+        MemorySegment capture = CAPTURE.get();
+        int result;
+        try {
+            result = (int) MLOCK.invokeExact(capture, address, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -37,6 +37,8 @@ public final class Mman {
     public static final int MADV_FREE = 8;
     /** MADV_DONTFORK, asm-generic/mman-common.h: treated as discarding by mseal. */
     public static final int MADV_DONTFORK = 10;
+    /** MADV_HUGEPAGE, asm-generic/mman-common.h, Linux 2.6.38: back with transparent huge pages if allowed. */
+    public static final int MADV_HUGEPAGE = 14;
     /** MADV_DONTDUMP, asm-generic/mman-common.h. */
     public static final int MADV_DONTDUMP = 16;
     /** MADV_WIPEONFORK, asm-generic/mman-common.h, Linux 4.14: treated as discarding by mseal. */

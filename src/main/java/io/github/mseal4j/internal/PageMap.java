@@ -105,6 +105,17 @@ public final class PageMap {
         return false;
     }
 
+    /** How many pages of {@code [from, to)} match. */
+    public long count(long from, long to, Predicate<Page> test) {
+        long count = 0;
+        for (Run run : runs(from, to)) {
+            if (test.test(run.page())) {
+                count += run.to() - run.from();
+            }
+        }
+        return count;
+    }
+
     /** True when every page of {@code [from, to)} matches (also when the range is empty). */
     public boolean all(long from, long to, Predicate<Page> test) {
         return !any(from, to, test.negate());

@@ -10,6 +10,8 @@ import io.github.mseal4j.Mseal;
 import io.github.mseal4j.SealSupport;
 import io.github.mseal4j.internal.Doctor.Attempt;
 import io.github.mseal4j.internal.Doctor.Demonstration;
+import io.github.mseal4j.internal.Doctor.Environment;
+import io.github.mseal4j.internal.Doctor.Hardening;
 import io.github.mseal4j.internal.Doctor.Report;
 import io.github.mseal4j.testing.MiniJson;
 import java.io.ByteArrayOutputStream;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /** The doctor's findings, its text and its JSON. The packaged jar is run end to end by DoctorIT. */
 class DoctorTest {
+    private static final Environment ENVIRONMENT = new Environment("STRICT", "disabled", 500, 65530, "8388608 bytes");
 
     @Test
     void onThisHostTheDemonstrationProvesTheSeal() {
@@ -37,6 +40,16 @@ class DoctorTest {
         assertTrue(demo.vmFlags().contains("sl"));
         assertEquals(0, report.exitStatus(), report.verdict());
         assertEquals(Mseal.pageSize(), report.pageSize());
+        Hardening hardening = demo.hardening();
+        assertTrue(hardening.guardsSealed(), hardening.toString());
+        for (String flag : List.of(" sl", " dd", " dc")) {
+            assertTrue(hardening.data().contains(flag), flag + " in " + hardening.data());
+        }
+        assertTrue(hardening.data().startsWith("r--p"), hardening.data());
+        assertTrue(hardening.note().isEmpty() == hardening.data().contains(" lo"), "locked, or says why not: " + hardening);
+        Environment environment = report.environment();
+        assertEquals("STRICT", environment.policy());
+        assertTrue(environment.headroom() > 0 && environment.mappings() > 0, environment.toString());
     }
 
     @Test
@@ -49,6 +62,10 @@ class DoctorTest {
         }
         assertTrue(text.contains("'sl'"), text);
         assertTrue(text.contains("/proc/self/mem"), text);
+        for (String label : List.of("seal policy", "seccomp", "mappings", "RLIMIT_MEMLOCK", "hardened page",
+            "guard below", "guard above")) {
+            assertTrue(text.contains(label), label + " in\n" + text);
+        }
     }
 
     @Test
@@ -60,7 +77,10 @@ class DoctorTest {
         Map<?, ?> support = (Map<?, ?>) json.get("support");
         assertEquals(report.support().available(), support.get("available"));
         assertEquals(report.support().reason(), support.get("reason"));
+        assertEquals(report.environment().maxMapCount(), ((Map<?, ?>) json.get("environment")).get("maxMapCount"));
         if (report.support().available()) {
+            Map<?, ?> hardening = (Map<?, ?>) ((Map<?, ?>) json.get("demonstration")).get("hardening");
+            assertEquals(Boolean.TRUE, hardening.get("guardsSealed"));
             List<?> attempts = (List<?>) ((Map<?, ?>) json.get("demonstration")).get("attempts");
             assertEquals(5, attempts.size());
             assertTrue(attempts.stream().allMatch(a -> "EPERM".equals(((Map<?, ?>) a).get("errnoName"))));
@@ -70,7 +90,8 @@ class DoctorTest {
     @Test
     void anUnsupportedHostExitsNonZeroWithTheReason() {
         SealSupport blocked = new SealSupport(SealSupport.Status.BLOCKED_BY_POLICY, "mseal is blocked by seccomp");
-        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, blocked, Optional.empty());
+        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, blocked, ENVIRONMENT,
+            Optional.empty());
         assertEquals(2, report.exitStatus());
         assertTrue(report.verdict().contains("mseal is blocked by seccomp"));
         String text = print(report);
@@ -85,8 +106,9 @@ class DoctorTest {
     void anAttackThatSucceedsFailsTheVerdict() {
         SealSupport available = new SealSupport(SealSupport.Status.AVAILABLE, "available");
         Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 0)), true, "rd", true,
-            false, "not tried");
-        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, available, Optional.of(demo));
+            false, "not tried", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""));
+        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, available, ENVIRONMENT,
+            Optional.of(demo));
         assertEquals(1, report.exitStatus());
         assertTrue(print(report).contains("SUCCEEDED (it must not)"));
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -24,7 +25,7 @@ class ErrnoTest {
         return Stream.of(
             new Remedy("mseal", Errno.ENOSYS, "6.10"),
             new Remedy("mseal", Errno.EPERM, "seccomp"),
-            new Remedy("mseal", Errno.ENOMEM, "vm.max_map_count (" + Errno.maxMapCount() + ")"),
+            new Remedy("mseal", Errno.ENOMEM, "vm.max_map_count (" + Errno.maxMapCount() + " mappings)"),
             new Remedy("mseal", Errno.ENOMEM, "partly sealed"),
             new Remedy("mmap", Errno.ENOMEM, "vm.max_map_count"),
             new Remedy("mprotect", Errno.EPERM, "sealed"),
@@ -45,6 +46,15 @@ class ErrnoTest {
     @CsvSource({"0, 0x0", "4096, 0x1000", "140737488351232, 0x7ffffffff000", "-1, 0xffffffffffffffff"})
     void addressesPrintInHex(long address, String text) {
         assertEquals(text, Errno.hex(address));
+    }
+
+    @Test
+    void theMapCountLimitIsTheSysctlsWholeValue() throws java.io.IOException {
+        Process process = new ProcessBuilder("cat", "/proc/sys/vm/max_map_count").start();
+        String byCat = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII)
+            .strip();
+        assertEquals(byCat, Errno.maxMapCount());
+        assertTrue(Long.parseLong(Errno.maxMapCount()) >= 1000, Errno.maxMapCount());
     }
 
     @ParameterizedTest

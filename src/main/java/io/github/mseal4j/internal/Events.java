@@ -1,0 +1,117 @@
+package io.github.mseal4j.internal;
+
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.MemoryAddress;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/**
+ * JDK Flight Recorder events, so that an operator can see in a recording what was sealed or re-protected,
+ * where and how large, and which system calls failed. Enabled like any event, e.g.
+ * {@code -XX:StartFlightRecording} with the default settings, or by name ({@code io.github.mseal4j.*}).
+ */
+public final class Events {
+    private Events() {
+    }
+
+    /** Pages became sealed. */
+    @Name("io.github.mseal4j.Seal")
+    @Label("Memory Sealed")
+    @Category({"mseal4j"})
+    @Description("Pages sealed with mseal(2) (or, under the best-effort policy, protected but not sealed)")
+    @StackTrace(true)
+    static final class SealEvent extends Event {
+        @Label("Address")
+        @MemoryAddress
+        long address;
+
+        @Label("Length")
+        @DataAmount
+        long length;
+
+        @Label("Sealed by the Kernel")
+        @Description("False under the best-effort policy where mseal is unavailable")
+        boolean byKernel;
+    }
+
+    /** Pages changed protection. */
+    @Name("io.github.mseal4j.Protect")
+    @Label("Memory Protection Changed")
+    @Category({"mseal4j"})
+    @StackTrace(true)
+    static final class ProtectEvent extends Event {
+        @Label("Address")
+        @MemoryAddress
+        long address;
+
+        @Label("Length")
+        @DataAmount
+        long length;
+
+        @Label("Protection")
+        String protection;
+    }
+
+    /** A system call mseal4j made failed. */
+    @Name("io.github.mseal4j.SystemCallFailure")
+    @Label("Memory System Call Failed")
+    @Category({"mseal4j"})
+    @StackTrace(true)
+    static final class FailureEvent extends Event {
+        @Label("Operation")
+        String operation;
+
+        @Label("Address")
+        @MemoryAddress
+        long address;
+
+        @Label("Length")
+        @DataAmount
+        long length;
+
+        @Label("Errno")
+        int errno;
+
+        @Label("Errno Name")
+        String errnoName;
+    }
+
+    /** Records that {@code [address, address + length)} became sealed. */
+    public static void sealed(long address, long length, boolean byKernel) {
+        SealEvent event = new SealEvent();
+        if (event.shouldCommit()) {
+            event.address = address;
+            event.length = length;
+            event.byKernel = byKernel;
+            event.commit();
+        }
+    }
+
+    /** Records that {@code [address, address + length)} changed protection. */
+    public static void protectionChanged(long address, long length, String protection) {
+        ProtectEvent event = new ProtectEvent();
+        if (event.shouldCommit()) {
+            event.address = address;
+            event.length = length;
+            event.protection = protection;
+            event.commit();
+        }
+    }
+
+    /** Records a failed system call. */
+    public static void failed(String operation, long address, long length, int errno) {
+        FailureEvent event = new FailureEvent();
+        if (event.shouldCommit()) {
+            event.operation = operation;
+            event.address = address;
+            event.length = length;
+            event.errno = errno;
+            event.errnoName = Errno.name(errno);
+            event.commit();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.github.mseal4j;
+
+import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.Smaps;
+import io.github.mseal4j.testing.Seccomp;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Run in a child JVM by {@link PolicyTest}, with {@code -Dio.github.mseal4j.policy=...}: when
+ * {@code args[0]} names an errno, a seccomp filter first makes the kernel answer mseal with it. Then it seals
+ * a region read-only, an arena and a map, and prints what the kernel and the library say.
+ */
+public final class PolicyChild {
+    private PolicyChild() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (!args[0].equals("none")) {
+            Seccomp.denyMseal(args[0].equals("ENOSYS") ? Errno.ENOSYS : Errno.EPERM);
+        }
+        System.out.println("status=" + Mseal.support().status());
+        try {
+            System.out.println("policy=" + Mseal.policy());
+        } catch (IllegalArgumentException e) {
+            System.out.println("policy refused: " + e.getMessage());
+        }
+        long page = Mseal.pageSize();
+        MappedRegion region = MappedRegion.allocate(2 * page);
+        region.segment().setString(0, "config");
+        try {
+            MemorySegment view = region.sealReadOnly();
+            System.out.println("sealReadOnly returned: " + view.getString(0) + ", readOnly=" + view.isReadOnly());
+            System.out.println("maps=" + permissionsInMaps(region.address()));
+            System.out.println("isSealed=" + region.isSealed());
+            try {
+                region.protect(Protection.READ_WRITE);
+                System.out.println("protect after sealReadOnly: allowed");
+            } catch (IllegalStateException e) {
+                System.out.println("protect after sealReadOnly: refused");
+            }
+            region.close();
+            System.out.println("view after close: " + view.getString(0));
+            for (int i = 0; i < 3; i++) {
+                MappedRegion.allocate(page).sealReadOnly();
+            }
+            try (SealedArena arena = SealedArena.create()) {
+                MemorySegment value = arena.allocateFrom(ValueLayout.JAVA_INT, 7);
+                arena.seal();
+                System.out.println("arena sealed: " + arena.sealedView(value).get(ValueLayout.JAVA_INT, 0)
+                    + ", isSealed=" + arena.isSealed());
+            }
+            SealedMap map = SealedMap.copyOf(Map.of("k", "v"));
+            System.out.println("map built: " + map.get("k"));
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            System.out.println("refused: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    /** The permissions /proc/self/maps shows for the mapping at {@code address}. */
+    private static String permissionsInMaps(long address) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            String[] range = line.substring(0, line.indexOf(' ')).split("-");
+            if (Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16)) {
+                return line.split(" +")[1];
+            }
+        }
+        return Smaps.read(address, address + 1).toString();
+    }
+}

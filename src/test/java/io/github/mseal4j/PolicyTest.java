@@ -1,0 +1,75 @@
+package io.github.mseal4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.mseal4j.testing.ChildJvm;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@code io.github.mseal4j.policy} property, in child JVMs whose kernel answers mseal with ENOSYS or
+ * EPERM (a seccomp filter), and on this host.
+ */
+class PolicyTest {
+
+    private static ChildJvm.Result run(String policy, String mseal) {
+        return ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED", "-Dio.github.mseal4j.policy=" + policy),
+            PolicyChild.class, mseal);
+    }
+
+    @Test
+    void bestEffortProtectsButDoesNotSealAndWarnsOnce() {
+        ChildJvm.Result result = run("best-effort", "ENOSYS");
+        assertEquals(0, result.exitStatus(), result.transcript());
+        String out = result.stdout();
+        assertTrue(out.contains("status=KERNEL_TOO_OLD"), result.transcript());
+        assertTrue(out.contains("policy=BEST_EFFORT"), result.transcript());
+        assertTrue(out.contains("sealReadOnly returned: config, readOnly=true"), result.transcript());
+        assertTrue(out.contains("maps=r--p"), "the data pages are read-only in /proc/self/maps: " + out);
+        assertTrue(out.contains("isSealed=false"), result.transcript());
+        assertTrue(out.contains("protect after sealReadOnly: refused"), "still treated as sealed: " + out);
+        assertTrue(out.contains("view after close: config"), "and never unmapped: " + out);
+        assertTrue(out.contains("arena sealed: 7, isSealed=false"), result.transcript());
+        assertTrue(out.contains("map built: v"), result.transcript());
+        long warnings = result.stderr().lines().filter(line -> line.contains("NOT sealed")).count();
+        assertEquals(1, warnings, "one warning for the whole process: " + result.transcript());
+        assertTrue(result.stderr().contains("has no mseal"), "the warning says why: " + result.transcript());
+    }
+
+    @Test
+    void bestEffortUnderAPolicyThatForbidsMseal() {
+        ChildJvm.Result result = run("best-effort", "EPERM");
+        assertEquals(0, result.exitStatus(), result.transcript());
+        assertTrue(result.stdout().contains("status=BLOCKED_BY_POLICY"), result.transcript());
+        assertTrue(result.stdout().contains("maps=r--p") && result.stdout().contains("isSealed=false"),
+            result.transcript());
+    }
+
+    @Test
+    void strictRefusesWithTheReason() {
+        ChildJvm.Result result = run("strict", "ENOSYS");
+        assertEquals(0, result.exitStatus(), result.transcript());
+        assertTrue(result.stdout().contains("refused: UnsupportedOperationException: cannot seal: this kernel"),
+            result.transcript());
+    }
+
+    @Test
+    void anUnknownPolicyFailsFastListingTheValidOnes() {
+        ChildJvm.Result result = run("sometimes", "none");
+        assertEquals(0, result.exitStatus(), result.transcript());
+        String expected = "-Dio.github.mseal4j.policy=sometimes is not a seal policy; use strict (the default) or"
+            + " best-effort";
+        assertTrue(result.stdout().contains("policy refused: " + expected), result.transcript());
+        assertTrue(result.stdout().contains("refused: IllegalArgumentException: " + expected),
+            "sealing refuses too, even where mseal works: " + result.transcript());
+    }
+
+    @Test
+    void bestEffortWhereMsealWorksSealsForReal() {
+        ChildJvm.Result result = run("best-effort", "none");
+        assertEquals(0, result.exitStatus(), result.transcript());
+        assertTrue(result.stdout().contains("isSealed=" + Mseal.isSupported()), result.transcript());
+        assertTrue(!result.stderr().contains("NOT sealed") || !Mseal.isSupported(), result.transcript());
+    }
+}

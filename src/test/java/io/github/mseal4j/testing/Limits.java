@@ -1,0 +1,62 @@
+package io.github.mseal4j.testing;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Test helper (not API), for child JVMs: lowers {@code RLIMIT_MEMLOCK} for the process and drops
+ * {@code CAP_IPC_LOCK} (which root has, and which lets it lock past the limit), so that the limit bites as it
+ * does for an ordinary user.
+ */
+@SuppressWarnings("restricted") // test code of its own; the library's single native seam is internal.LibC
+public final class Limits {
+    private static final int RLIMIT_MEMLOCK = 8;
+    private static final int CAP_IPC_LOCK = 14;
+    private static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+
+    private Limits() {
+    }
+
+    /** Sets the soft and hard {@code RLIMIT_MEMLOCK} to {@code bytes} and drops {@code CAP_IPC_LOCK}. */
+    public static void limitLockedMemory(long bytes) {
+        Linker linker = Linker.nativeLinker();
+        // int setrlimit(int resource, const struct rlimit *rlim);  int capget/capset(hdr, data);
+        MethodHandle setrlimit = linker.downcallHandle(linker.defaultLookup().find("setrlimit").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+        MethodHandle capget = linker.downcallHandle(linker.defaultLookup().find("capget").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+        MethodHandle capset = linker.downcallHandle(linker.defaultLookup().find("capset").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment header = arena.allocate(8, 4);            // {u32 version; int pid;}
+            header.set(JAVA_INT, 0, LINUX_CAPABILITY_VERSION_3);
+            MemorySegment data = arena.allocate(24, 4);             // 2 x {u32 effective, permitted, inheritable}
+            check((int) capget.invokeExact(header.address(), data.address()), "capget");
+            int mask = ~(1 << CAP_IPC_LOCK);
+            for (int field = 0; field < 3; field++) {
+                data.set(JAVA_INT, field * 4L, data.get(JAVA_INT, field * 4L) & mask);
+            }
+            check((int) capset.invokeExact(header.address(), data.address()), "capset");
+            MemorySegment limit = arena.allocate(16, 8);            // {rlim_t cur, max}
+            limit.set(JAVA_LONG, 0, bytes);
+            limit.set(JAVA_LONG, 8, bytes);
+            check((int) setrlimit.invokeExact(RLIMIT_MEMLOCK, limit.address()), "setrlimit");
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static void check(int result, String call) {
+        if (result != 0) {
+            throw new IllegalStateException(call + " failed");
+        }
+    }
+}
