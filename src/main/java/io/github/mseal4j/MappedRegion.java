@@ -327,7 +327,12 @@ public final class MappedRegion implements AutoCloseable {
      * contents with {@code madvise} unless they are writable. Sealing again is allowed and changes nothing.
      *
      * <p>Sealing does not make memory read-only: seal {@link Protection#READ} pages for that, or use
-     * {@link #sealReadOnly()}.
+     * {@link #sealReadOnly()}. Guard pages ({@link MappingOption#GUARD_PAGES}) are sealed with the first seal.
+     *
+     * <p>Where mseal is unavailable, this throws under the default {@linkplain SealPolicy#STRICT strict}
+     * policy; under {@linkplain SealPolicy#BEST_EFFORT best-effort} it returns without sealing, and the pages
+     * are treated as sealed by the library (never re-protected or unmapped) while {@link #isSealed()} stays
+     * false.
      *
      * @param offset the first byte; a multiple of the page size
      * @param byteSize the number of bytes; a positive multiple of the page size
@@ -374,9 +379,9 @@ public final class MappedRegion implements AutoCloseable {
      */
     public MemorySegment sealReadOnly() {
         boolean byKernel = Sealing.byKernel();
-        long all = pages.pages();
         synchronized (lock) {
             ensureOpen();
+            long all = pages.pages();
             if (sealedReadOnlyView != null) {
                 return sealedReadOnlyView;
             }
@@ -402,7 +407,8 @@ public final class MappedRegion implements AutoCloseable {
      * Whether every page of the region is sealed, as the kernel reports it: each mapping that covers the
      * region shows {@code sl} in {@code /proc/self/smaps}. This reads smaps (about a millisecond), so it
      * suits checks and tests, not hot paths. After {@code close()} of a region that was not wholly sealed,
-     * the unsealed pages are gone and this returns false.
+     * the unsealed pages are gone and this returns false. Under the best-effort policy on a host without
+     * mseal, it is false: nothing was sealed. Guard pages are not counted.
      *
      * @return true when the kernel reports every page sealed
      */

@@ -221,6 +221,9 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     private MemorySegment allocateWhole(long byteSize, long byteAlignment) {
         // Regions start on a page; a larger alignment is met by mapping enough to slide to it.
         long slack = byteAlignment > pageSize ? byteAlignment - pageSize : 0;
+        if (byteSize > Long.MAX_VALUE - pageSize - slack) {
+            throw new IllegalArgumentException("byteSize is too large to map: " + byteSize);
+        }
         synchronized (lock) {
             ensureBuilding();
             MappedRegion region = MappedRegion.allocate(Math.max(1, byteSize + slack));

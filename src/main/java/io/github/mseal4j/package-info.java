@@ -17,7 +17,10 @@
  *   <li>{@link io.github.mseal4j.SealedArena}: many small allocations packed into few mappings, sealed at
  *       once.</li>
  *   <li>{@link io.github.mseal4j.SealedMap}: an immutable off-heap map in sealed, read-only memory.</li>
- *   <li>{@link io.github.mseal4j.Protection}: NONE, READ, READ_WRITE.</li>
+ *   <li>{@link io.github.mseal4j.Protection}: NONE, READ, READ_WRITE; {@link io.github.mseal4j.MappingOption}:
+ *       guard pages, no dump, locked, no fork.</li>
+ *   <li>{@link io.github.mseal4j.SealPolicy}: strict or best-effort where mseal is missing;
+ *       {@link io.github.mseal4j.SealStatistics}: what the process has sealed, and its mapping headroom.</li>
  *   <li>{@link io.github.mseal4j.SystemCallException}: a failed system call, with its errno and a remedy.</li>
  * </ul>
  *
