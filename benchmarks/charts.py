@@ -27,8 +27,8 @@ CHARTS = [
      {"sealedMap": "SealedMap: put all, build (seals)", "hashMapByteBuffer": "HashMap<ByteBuffer, byte[]>: put all"}),
 ]
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
-WIDTH, HEIGHT = 720, 430
-LEFT, RIGHT, TOP, BOTTOM = 80, 220, 50, 60
+WIDTH, HEIGHT = 830, 430
+LEFT, RIGHT, TOP, BOTTOM = 80, 300, 50, 60
 
 
 def load(paths):
@@ -49,8 +49,9 @@ def load(paths):
 
 def log_ticks(low, high):
     ticks = []
+    mantissas = (1, 2, 5) if math.log10(high / low) <= 3 else (1,)
     for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
-        for mantissa in (1, 2, 5):
+        for mantissa in mantissas:
             value = mantissa * 10 ** exponent
             if low <= value <= high:
                 ticks.append(value)

@@ -240,7 +240,9 @@ public final class SealedMap {
      * {@code build()}.
      */
     public static final class Builder {
-        private static final long BLOCK = 1L << 20;
+        /** Staging blocks start small (small maps stay cheap) and double up to this size. */
+        private static final long MAX_BLOCK = 1L << 20;
+        private static final long FIRST_BLOCK = 16L << 10;
 
         /**
          * Staging memory: freed by {@code build()}, or by the cleaner once a builder is dropped unbuilt. (Not
@@ -252,6 +254,7 @@ public final class SealedMap {
         private final List<MemorySegment> blocks = new ArrayList<>();
         private MemorySegment block = MemorySegment.NULL;
         private long blockUsed;
+        private long nextBlock = FIRST_BLOCK;
         // Per entry, in put order: where its key (then value) is staged, the lengths, the hash.
         private MemorySegment[] where = new MemorySegment[16];
         private long[] offset = new long[16];
@@ -416,13 +419,15 @@ public final class SealedMap {
 
         /** Where to copy {@code bytes} bytes: the current block, a new block, or (if large) a segment of its own. */
         private MemorySegment stage(long bytes) {
-            if (bytes > BLOCK / 4) {
+            if (bytes > MAX_BLOCK / 4) {
                 MemorySegment own = staging.allocate(Math.max(1, bytes), 8);
                 blocks.add(own);
                 return own;
             }
             if (block == MemorySegment.NULL || blockUsed + bytes > block.byteSize()) {
-                block = staging.allocate(BLOCK, 8);
+                long size = Math.max(nextBlock, align8(bytes));
+                nextBlock = Math.min(MAX_BLOCK, nextBlock * 2);
+                block = staging.allocate(size, 8);
                 blocks.add(block);
                 blockUsed = 0;
             }
