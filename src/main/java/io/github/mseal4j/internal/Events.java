@@ -18,13 +18,10 @@ public final class Events {
     private Events() {
     }
 
-    /** Pages became sealed. */
-    @Name("io.github.mseal4j.Seal")
-    @Label("Memory Sealed")
+    /** What every mseal4j event says: where, how much, and who asked (the stack trace). */
     @Category({"mseal4j"})
-    @Description("Pages sealed with mseal(2) (or, under the best-effort policy, protected but not sealed)")
     @StackTrace(true)
-    static final class SealEvent extends Event {
+    abstract static class RangeEvent extends Event {
         @Label("Address")
         @MemoryAddress
         long address;
@@ -32,7 +29,13 @@ public final class Events {
         @Label("Length")
         @DataAmount
         long length;
+    }
 
+    /** Pages became sealed. */
+    @Name("io.github.mseal4j.Seal")
+    @Label("Memory Sealed")
+    @Description("Pages sealed with mseal(2) (or, under the best-effort policy, protected but not sealed)")
+    static final class SealEvent extends RangeEvent {
         @Label("Sealed by the Kernel")
         @Description("False under the best-effort policy where mseal is unavailable")
         boolean byKernel;
@@ -41,17 +44,7 @@ public final class Events {
     /** Pages changed protection. */
     @Name("io.github.mseal4j.Protect")
     @Label("Memory Protection Changed")
-    @Category({"mseal4j"})
-    @StackTrace(true)
-    static final class ProtectEvent extends Event {
-        @Label("Address")
-        @MemoryAddress
-        long address;
-
-        @Label("Length")
-        @DataAmount
-        long length;
-
+    static final class ProtectEvent extends RangeEvent {
         @Label("Protection")
         String protection;
     }
@@ -59,19 +52,9 @@ public final class Events {
     /** A system call mseal4j made failed. */
     @Name("io.github.mseal4j.SystemCallFailure")
     @Label("Memory System Call Failed")
-    @Category({"mseal4j"})
-    @StackTrace(true)
-    static final class FailureEvent extends Event {
+    static final class FailureEvent extends RangeEvent {
         @Label("Operation")
         String operation;
-
-        @Label("Address")
-        @MemoryAddress
-        long address;
-
-        @Label("Length")
-        @DataAmount
-        long length;
 
         @Label("Errno")
         int errno;
