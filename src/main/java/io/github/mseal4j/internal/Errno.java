@@ -16,8 +16,6 @@ public final class Errno {
     public static final int EPERM = 1;
     /** Interrupted system call. */
     public static final int EINTR = 4;
-    /** Input/output error; what {@code /proc/self/mem} answers for an unmapped address. */
-    public static final int EIO = 5;
     /** Resource temporarily unavailable. */
     public static final int EAGAIN = 11;
     /** Out of memory, or the range is not (fully) mapped. */

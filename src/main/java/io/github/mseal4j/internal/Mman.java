@@ -14,8 +14,6 @@ public final class Mman {
     /** PROT_WRITE, asm-generic/mman-common.h. */
     public static final int PROT_WRITE = 0x2;
 
-    /** MAP_SHARED, asm-generic/mman-common.h. */
-    public static final int MAP_SHARED = 0x01;
     /** MAP_PRIVATE, asm-generic/mman-common.h. */
     public static final int MAP_PRIVATE = 0x02;
     /** MAP_FIXED, asm-generic/mman-common.h. */
@@ -25,12 +23,6 @@ public final class Mman {
     /** MAP_FIXED_NOREPLACE, asm-generic/mman-common.h, Linux 4.17. */
     public static final int MAP_FIXED_NOREPLACE = 0x100000;
 
-    /** MADV_NORMAL, asm-generic/mman-common.h. */
-    public static final int MADV_NORMAL = 0;
-    /** MADV_RANDOM, asm-generic/mman-common.h. */
-    public static final int MADV_RANDOM = 1;
-    /** MADV_WILLNEED, asm-generic/mman-common.h. */
-    public static final int MADV_WILLNEED = 3;
     /** MADV_DONTNEED, asm-generic/mman-common.h: a discarding advice. */
     public static final int MADV_DONTNEED = 4;
     /** MADV_FREE, asm-generic/mman-common.h, Linux 4.5: a discarding advice. */
@@ -43,8 +35,6 @@ public final class Mman {
     public static final int MADV_DONTDUMP = 16;
     /** MADV_WIPEONFORK, asm-generic/mman-common.h, Linux 4.14: treated as discarding by mseal. */
     public static final int MADV_WIPEONFORK = 18;
-    /** MADV_PAGEOUT, asm-generic/mman-common.h, Linux 5.4. */
-    public static final int MADV_PAGEOUT = 21;
 
     /** MREMAP_MAYMOVE, uapi/linux/mman.h. */
     public static final int MREMAP_MAYMOVE = 1;
