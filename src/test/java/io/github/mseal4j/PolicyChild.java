@@ -47,16 +47,42 @@ public final class PolicyChild {
             for (int i = 0; i < 3; i++) {
                 MappedRegion.allocate(page).sealReadOnly();
             }
-            try (SealedArena arena = SealedArena.create()) {
-                MemorySegment value = arena.allocateFrom(ValueLayout.JAVA_INT, 7);
-                arena.seal();
-                System.out.println("arena sealed: " + arena.sealedView(value).get(ValueLayout.JAVA_INT, 0)
-                    + ", isSealed=" + arena.isSealed());
-            }
-            SealedMap map = SealedMap.copyOf(Map.of("k", "v"));
-            System.out.println("map built: " + map.get("k"));
         } catch (UnsupportedOperationException | IllegalArgumentException e) {
             System.out.println("refused: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+        try (SealedArena arena = SealedArena.create()) {
+            MemorySegment value = arena.allocateFrom(ValueLayout.JAVA_INT, 7);
+            arena.seal();
+            System.out.println("arena sealed: " + arena.sealedView(value).get(ValueLayout.JAVA_INT, 0)
+                + ", isSealed=" + arena.isSealed());
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            System.out.println("arena refused: " + e.getClass().getSimpleName());
+        }
+        for (int attempt = 0; attempt < 2; attempt++) {
+            // The first attempt also starts what any map needs (its cleaner thread has a stack mapping).
+            buildMap(attempt == 1);
+        }
+    }
+
+    private static void buildMap(boolean report) throws Exception {
+        long mappingsBefore = mappings();
+        try {
+            SealedMap map = SealedMap.copyOf(Map.of("k", "v"));
+            if (!report) {
+                return;
+            }
+            System.out.println("map built: " + map.get("k"));
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            if (report) {
+                System.out.println("map refused: " + e.getClass().getSimpleName() + ", mappings left behind: "
+                    + (mappings() - mappingsBefore));
+            }
+        }
+    }
+
+    private static long mappings() throws Exception {
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.count();
         }
     }
 

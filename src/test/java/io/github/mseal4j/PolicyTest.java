@@ -52,6 +52,9 @@ class PolicyTest {
         assertEquals(0, result.exitStatus(), result.transcript());
         assertTrue(result.stdout().contains("refused: UnsupportedOperationException: cannot seal: this kernel"),
             result.transcript());
+        assertTrue(result.stdout().contains("arena refused: UnsupportedOperationException"), result.transcript());
+        assertTrue(result.stdout().contains("map refused: UnsupportedOperationException, mappings left behind: 0"),
+            "a map that cannot be sealed is not built, and leaves nothing mapped: " + result.transcript());
     }
 
     @Test
