@@ -243,7 +243,7 @@ public final class MappedRegion implements AutoCloseable {
      */
     public MemorySegment segment(long offset, long byteSize) {
         Objects.checkFromIndexSize(offset, byteSize, this.byteSize);
-        // (A concurrent truncate cannot slip past this check: the slice below is checked against the view.)
+        // byteSize is read outside the lock; should a truncate race this check, view.asSlice below still rejects the range.
         long firstPage = offset >>> pageShift;
         long endPage = (offset + byteSize + pageMask) >>> pageShift;
         synchronized (lock) {

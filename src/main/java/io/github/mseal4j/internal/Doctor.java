@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -185,7 +186,7 @@ public final class Doctor {
         region.sealReadOnly();
         long data = region.address();
         List<Smaps.Vma> around = Smaps.read(data - pageSize, data + 2 * pageSize);
-        return new Hardening(java.util.Arrays.toString(all), describe(around, data), describe(around, data - pageSize),
+        return new Hardening(Arrays.toString(all), describe(around, data), describe(around, data - pageSize),
             describe(around, data + pageSize), note);
     }
 
@@ -212,7 +213,7 @@ public final class Doctor {
         attempts.add(new Attempt("madvise(MADV_DONTNEED)", LibC.madvise(address, pageSize, Mman.MADV_DONTNEED)));
 
         // Read back through /proc/self/mem, not the segment: if an attack had worked, the page might be gone.
-        boolean intact = java.util.Arrays.equals(readProcMem(address, MESSAGE.length).orElse(null), MESSAGE);
+        boolean intact = Arrays.equals(readProcMem(address, MESSAGE.length).orElse(null), MESSAGE);
         List<Smaps.Vma> vmas = Smaps.read(address, address + pageSize);
         String flags = vmas.isEmpty() ? "(no mapping)" : vmas.getFirst().flagLine();
         boolean kernelSealed = Smaps.coveredAndSealed(vmas, address, address + pageSize);
