@@ -4,8 +4,12 @@
  * {@code --enable-native-access=io.github.mseal4j}.
  */
 module io.github.mseal4j {
-    // JDK Flight Recorder events for seals, protection changes and failed system calls; part of the JDK.
-    requires jdk.jfr;
+    // Optional. JDK Flight Recorder events for seals, protection changes and failed system calls, recorded
+    // when jdk.jfr is present (it is in every full JDK); a jlink image without it works, with no events.
+    requires static jdk.jfr;
+    // Optional. Reads the launch options, to honour --illegal-native-access=allow; without it the library
+    // reads /proc/self/cmdline instead.
+    requires static java.management;
 
     exports io.github.mseal4j;
 }

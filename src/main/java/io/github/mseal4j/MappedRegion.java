@@ -14,17 +14,23 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
- * Memory that mseal4j mapped itself ({@code mmap(MAP_PRIVATE | MAP_ANONYMOUS)}), whose protection can be
- * changed and which can be sealed with {@code mseal(2)}, wholly or in page-aligned parts.
+ * Memory that mseal4j mapped itself, whose protection can be changed and which can be sealed with
+ * {@code mseal(2)}, wholly or in page-aligned parts. By default it is private anonymous memory
+ * ({@code mmap(MAP_PRIVATE | MAP_ANONYMOUS)}); with {@link MappingOption#IMMUTABLE} it is a shared mapping of
+ * a {@code memfd}, which {@link #sealReadOnly()} makes immutable.
  *
  * {@snippet :
- * try (MappedRegion region = MappedRegion.allocate(4096)) {
+ * try (MappedRegion region = MappedRegion.allocate(4096, MappingOption.IMMUTABLE)) {
  *     region.segment().setString(0, "allow: api.example.com");
- *     MemorySegment config = region.sealReadOnly();   // PROT_READ, then mseal: frozen for good
+ *     MemorySegment config = region.sealReadOnly();   // frozen for good, /proc/self/mem included
  *     publish(config);                                // stays valid after close()
  * }
  * }
@@ -39,27 +45,51 @@ import java.util.Set;
  * <ul>
  *   <li>Segments from {@link #segment()} belong to the region. {@link #close()} invalidates them: using one
  *       afterwards throws {@link IllegalStateException}, never a crash. So does a {@link #protect} call that
- *       takes access away from any page (for example READ_WRITE to READ), since a segment that still allowed
- *       the old access would crash the JVM on use: obtain fresh segments afterwards.</li>
+ *       takes access away from any page (for example READ_WRITE to READ), and {@link #sealReadOnly()} of a
+ *       writable region, since a segment that still allowed the old access would crash the JVM on use: obtain
+ *       fresh segments afterwards.</li>
  *   <li>Sealed pages can never be unmapped: they stay mapped until the process exits (or calls
- *       {@code execve}). {@link #close()} of a wholly or partly sealed region unmaps the unsealed pages,
- *       keeps the sealed ones and does not fail. The segment returned by {@link #sealReadOnly()} is never
- *       invalidated, not even by {@code close()}.</li>
+ *       {@code execve}). {@link #close()} of a wholly or partly sealed region unmaps the unsealed pages and
+ *       keeps the sealed ones. The segment returned by {@link #sealReadOnly()} is never invalidated, not even
+ *       by {@code close()}.</li>
  *   <li>Sealed memory is never freed, so every sealed region costs its pages and at least one kernel mapping
  *       (of {@code vm.max_map_count}, 65530 by default) for the life of the process.</li>
  * </ul>
  *
+ * <h2>Failures</h2>
+ * Every multi-step operation ({@link #sealReadOnly()}, {@link #close()}) either completes or leaves the region
+ * as it was, except where the kernel itself fails half-way (the exception then says what state it left),
+ * and a retry is always possible. Segments handed out before a failed {@code sealReadOnly()} of a writable
+ * region may have been invalidated; obtain fresh ones.
+ *
  * <h2>What sealing does not do</h2>
  * Sealing freezes the mapping and its protection, not the contents: sealed READ_WRITE memory stays writable.
- * For immutable data use {@link #sealReadOnly()}. Even then, the kernel still lets the process itself write
- * through {@code /proc/self/mem} (unless it is booted with {@code proc_mem.force_override=never}), and lets
- * debuggers write through {@code ptrace}.
+ * For read-only data use {@link #sealReadOnly()}. Without {@link MappingOption#IMMUTABLE}, the kernel still
+ * lets the process write sealed read-only memory through {@code /proc/self/mem} (unless it is booted with
+ * {@code proc_mem.force_override=never}) and lets debuggers write it through {@code ptrace}; with it, it
+ * refuses both.
  *
  * <h2>Threads</h2>
  * All methods are safe to call from many threads; changes to one region are serialized.
  */
 public final class MappedRegion implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
+    private static final Predicate<Page> SEALED = Page::sealed;
+    private static final Predicate<Page> UNSEALED = page -> !page.sealed();
+    private static final UnaryOperator<Page> SEAL = Page::sealedPage;
+    /** How many runs a message lists at each end of a range before it says how many more there are. */
+    private static final int RUNS_SHOWN = 3;
+
+    /** How far freezing an immutable region has come; each step is permanent once done. */
+    private enum Freeze {
+        /** Writable shared mapping of a writable memfd. */
+        WRITABLE,
+        /** The file is sealed; a placeholder (or nothing the library trusts) is mapped over the data. */
+        FILE_SEALED,
+        /** The sealed file is mapped read-only again, with the region's options. */
+        MAPPED_READ_ONLY,
+        /** The mapping is sealed and the file descriptor closed. */
+        FROZEN
+    }
 
     private final long address;
     private final long pageSize;
@@ -67,28 +97,34 @@ public final class MappedRegion implements AutoCloseable {
     private final int pageShift;
     /** 0, or one page: the size of each guard page below and above the data. */
     private final long guardBytes;
+    /** The options asked for; {@link MappingOption#IMMUTABLE} stays here even where it fell back. */
     private final Set<MappingOption> options;
     private final Object lock = new Object();
 
-    // Guarded by lock; the two volatiles are also read without it.
+    // Guarded by lock; the volatiles are also read without it.
     private final PageMap pages;
     /** Only {@link #truncate} shrinks it. */
     private volatile long byteSize;
-    private Arena generation = Arena.ofShared();
+    /** The arena of every segment handed out, created on first use; null when none is live. */
+    private Arena generation;
     private MemorySegment view;
     private MemorySegment sealedReadOnlyView;
     private volatile boolean closed;
+    /** Every page is sealed: re-sealing needs neither the lock nor a look-up. */
+    private volatile boolean wholeSealed;
     /**
-     * The sealed pages as sorted {@code [from, to)} pairs, republished after every change. Seals are
-     * permanent, so even a stale copy never calls a page sealed that is not: re-sealing sealed pages needs
-     * no lock.
+     * Sealed pages as disjoint, merged {@code [from, to)} runs, for re-sealing without the lock. Seals are
+     * permanent, so a reader that sees only part of an update never calls a page sealed that is not.
      */
-    private volatile long[] sealedRuns = new long[0];
+    private final ConcurrentSkipListMap<Long, Long> sealedRuns = new ConcurrentSkipListMap<>();
     private boolean guardsSealed;
     private boolean counted;
+    /** The memfd behind an immutable region until it is frozen; -1 otherwise. */
+    private int fd;
+    private Freeze freeze;
 
     private MappedRegion(long address, long byteSize, long pageSize, Protection protection, long guardBytes,
-                         Set<MappingOption> options) {
+                         Set<MappingOption> options, int fd) {
         this.address = address;
         this.byteSize = byteSize;
         this.pageSize = pageSize;
@@ -96,8 +132,9 @@ public final class MappedRegion implements AutoCloseable {
         this.options = options;
         this.pageMask = pageSize - 1;
         this.pageShift = Long.numberOfTrailingZeros(pageSize);
-        this.pages = new PageMap(byteSize >>> pageShift, new Page(protection, false));
-        this.view = LibC.view(address, byteSize, generation);
+        this.pages = new PageMap(byteSize >>> pageShift, Page.of(protection, false));
+        this.fd = fd;
+        this.freeze = fd >= 0 ? Freeze.WRITABLE : null;
     }
 
     /**
@@ -111,39 +148,55 @@ public final class MappedRegion implements AutoCloseable {
      * @throws SystemCallException if {@code mmap} fails, for example with ENOMEM
      */
     public static MappedRegion allocate(long byteSize) {
-        return map(byteSize, Protection.READ_WRITE, EnumSet.noneOf(MappingOption.class));
+        return map(byteSize, 0, Protection.READ_WRITE, EnumSet.noneOf(MappingOption.class), false);
     }
 
     /**
-     * Maps fresh, zeroed, private anonymous memory, readable and writable, hardened as {@code options} say:
-     * guard pages around it, left out of core dumps, locked in memory, not inherited by child processes.
-     * The options are applied right after {@code mmap}, in the order the kernel requires (advice before any
-     * sealing). If one cannot be applied (for example {@link MappingOption#LOCKED} beyond
+     * Maps fresh, zeroed memory, readable and writable, hardened as {@code options} say: immutable once
+     * frozen, guard pages around it, left out of core dumps, locked in memory, not inherited by child
+     * processes. The options are applied right after {@code mmap}, in the order the kernel requires (advice
+     * before any sealing). If one cannot be applied (for example {@link MappingOption#LOCKED} beyond
      * {@code RLIMIT_MEMLOCK}), everything is unmapped again and the exception says why: the region is never
-     * returned with an option silently missing.
+     * returned with an option silently missing (the one exception is {@link MappingOption#IMMUTABLE} under the
+     * best-effort policy where immutable memory is not available; see there).
      *
      * {@snippet :
-     * try (MappedRegion secret = MappedRegion.allocate(32, MappingOption.GUARD_PAGES, MappingOption.NO_DUMP,
-     *         MappingOption.LOCKED, MappingOption.NO_FORK)) {
+     * try (MappedRegion secret = MappedRegion.allocate(32, MappingOption.IMMUTABLE, MappingOption.GUARD_PAGES,
+     *         MappingOption.NO_DUMP, MappingOption.LOCKED, MappingOption.NO_FORK)) {
      *     secret.segment().copyFrom(MemorySegment.ofArray(keyBytes));
-     *     MemorySegment key = secret.sealReadOnly();   // guards sealed too
+     *     MemorySegment key = secret.sealReadOnly();   // frozen, guards sealed too
      * }
      * }
      *
      * @param byteSize the size wanted; rounded up to a whole number of pages (guard pages come on top)
      * @param options the hardening to apply; none is fine
      * @return the new region
-     * @throws IllegalArgumentException if {@code byteSize} is not positive, or too large to round up
+     * @throws IllegalArgumentException if {@code byteSize} is not positive, or too large to round up; or the
+     *     {@linkplain SealPolicy policy} property is invalid and {@code IMMUTABLE} is asked where it is not
+     *     available
      * @throws NullPointerException if {@code options} or one of them is null
-     * @throws UnsupportedOperationException if native calls are impossible here (the message says why)
-     * @throws SystemCallException if {@code mmap}, {@code mprotect}, {@code madvise} or {@code mlock} fails
+     * @throws UnsupportedOperationException if native calls are impossible here, or {@code IMMUTABLE} is asked
+     *     where {@link Mseal#immutability()} is not available and the policy is strict (the message says why)
+     * @throws SystemCallException if {@code memfd_create}, {@code ftruncate}, {@code mmap}, {@code mprotect},
+     *     {@code madvise} or {@code mlock} fails
      */
     public static MappedRegion allocate(long byteSize, MappingOption... options) {
         EnumSet<MappingOption> chosen = EnumSet.noneOf(MappingOption.class);
         for (MappingOption option : Objects.requireNonNull(options, "options")) {
             chosen.add(Objects.requireNonNull(option, "option"));
         }
-        return map(byteSize, Protection.READ_WRITE, chosen);
+        boolean immutable = chosen.contains(MappingOption.IMMUTABLE) && Sealing.immutableOrFallBack();
+        return map(byteSize, 0, Protection.READ_WRITE, chosen, immutable);
+    }
+
+    /**
+     * Maps {@code byteSize} bytes starting at a multiple of {@code alignment}, immutable-backed or not, with no
+     * other option: for {@link SealedArena}'s large allocations. The alignment slack is unmapped again.
+     */
+    static MappedRegion allocateAligned(long byteSize, long alignment, boolean immutable) {
+        EnumSet<MappingOption> chosen = immutable ? EnumSet.of(MappingOption.IMMUTABLE)
+            : EnumSet.noneOf(MappingOption.class);
+        return map(byteSize, alignment, Protection.READ_WRITE, chosen, immutable);
     }
 
     /**
@@ -152,47 +205,99 @@ public final class MappedRegion implements AutoCloseable {
      * {@link SealedArena}, which grows into a reservation and trims it with {@link #truncate} before sealing.
      */
     static MappedRegion reserve(long byteSize) {
-        return map(byteSize, Protection.NONE, EnumSet.noneOf(MappingOption.class));
+        return map(byteSize, 0, Protection.NONE, EnumSet.noneOf(MappingOption.class), false);
     }
 
-    private static MappedRegion map(long byteSize, Protection protection, Set<MappingOption> options) {
+    /**
+     * Maps the region. Anonymous memory is one {@code mmap}; with guards or a large alignment, a
+     * {@code PROT_NONE} span is reserved first and the data made accessible (anonymous) or mapped over it
+     * (memfd) at the right place. Everything is unmapped and closed again if a later step fails.
+     */
+    private static MappedRegion map(long byteSize, long alignment, Protection protection, Set<MappingOption> options,
+                                    boolean immutable) {
         if (byteSize <= 0) {
             throw new IllegalArgumentException("byteSize must be positive: " + byteSize);
         }
         long pageSize = Mseal.pageSize();
         long guard = options.contains(MappingOption.GUARD_PAGES) ? pageSize : 0;
-        if (byteSize > Long.MAX_VALUE - pageSize - 2 * guard) {
+        long slack = alignment > pageSize ? alignment - pageSize : 0;
+        if (byteSize > Long.MAX_VALUE - pageSize - 2 * guard - slack) {
             throw new IllegalArgumentException("byteSize is too large to round up to whole pages: " + byteSize);
         }
         long size = roundUp(byteSize, pageSize);
         long total = size + 2 * guard;
-        Protection mapped = guard > 0 ? Protection.NONE : protection;
-        long base = LibC.mmap(0, total, Mman.prot(mapped), Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
+        int fd = immutable ? Memfd.create(size) : -1;
+        boolean simple = guard == 0 && slack == 0;
+        long base;
+        if (simple && immutable) {
+            base = LibC.mmap(0, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, fd, 0);
+        } else {
+            Protection first = simple ? protection : Protection.NONE;
+            base = LibC.mmap(0, total + slack, Mman.prot(first), Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
+        }
         if (LibC.failed(base)) {
-            throw new SystemCallException("mmap", 0, total, Mman.protName(mapped) + ", MAP_PRIVATE|MAP_ANONYMOUS",
-                (int) -base);
+            if (fd >= 0) {
+                Memfd.close(fd);
+            }
+            String flags = simple && immutable ? "PROT_READ|PROT_WRITE, MAP_SHARED, memfd"
+                : Mman.protName(simple ? protection : Protection.NONE) + ", MAP_PRIVATE|MAP_ANONYMOUS";
+            throw new SystemCallException("mmap", 0, total + slack, flags, (int) -base);
+        }
+        if (slack > 0) {
+            // Keep the aligned part of the span; give back what lies before and after it.
+            long aligned = ((base + guard + alignment - 1) & -alignment) - guard;
+            unmapQuietly(base, aligned - base);
+            unmapQuietly(aligned + total, base + slack - aligned);
+            base = aligned;
         }
         long address = base + guard;
         try {
-            if (mapped != protection) {
+            if (!simple && immutable) {
+                long mapped = LibC.mmap(address, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED,
+                    fd, 0);
+                if (LibC.failed(mapped)) {
+                    throw new SystemCallException("mmap", address, size, "PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED,"
+                        + " memfd", (int) -mapped);
+                }
+            } else if (!simple && protection != Protection.NONE) {
                 check(LibC.mprotect(address, size, Mman.prot(protection)), "mprotect", address, size,
                     Mman.protName(protection));
             }
-            // Advice first (guards included), so it never meets a seal; then lock the data.
-            if (options.contains(MappingOption.NO_FORK)) {
-                check(LibC.madvise(base, total, Mman.MADV_DONTFORK), "madvise", base, total, "MADV_DONTFORK");
+            if (immutable && !options.contains(MappingOption.NO_FORK)) {
+                // No fork()ed child may hold a writable mapping of the file: it could write the data, and
+                // it would make sealing the file fail with EBUSY. Asked-for NO_FORK covers the guards too.
+                check(LibC.madvise(address, size, Mman.MADV_DONTFORK), "madvise", address, size, "MADV_DONTFORK");
             }
-            if (options.contains(MappingOption.NO_DUMP)) {
-                check(LibC.madvise(base, total, Mman.MADV_DONTDUMP), "madvise", base, total, "MADV_DONTDUMP");
-            }
-            if (options.contains(MappingOption.LOCKED)) {
-                check(LibC.mlock(address, size), "mlock", address, size, "");
-            }
-        } catch (SystemCallException e) {
+            applyOptions(base, total, address, size, options);
+        } catch (RuntimeException e) {
             LibC.munmap(base, total); // never hand out a region with an option silently missing
+            if (fd >= 0) {
+                Memfd.close(fd);
+            }
             throw e;
         }
-        return new MappedRegion(address, size, pageSize, protection, guard, Set.copyOf(options));
+        return new MappedRegion(address, size, pageSize, protection, guard, Set.copyOf(options), fd);
+    }
+
+    /** Applies the advice (guards included, so it never meets a seal), then locks the data. */
+    private static void applyOptions(long base, long total, long address, long size, Set<MappingOption> options) {
+        if (options.contains(MappingOption.NO_FORK)) {
+            check(LibC.madvise(base, total, Mman.MADV_DONTFORK), "madvise", base, total, "MADV_DONTFORK");
+        }
+        if (options.contains(MappingOption.NO_DUMP)) {
+            check(LibC.madvise(base, total, Mman.MADV_DONTDUMP), "madvise", base, total, "MADV_DONTDUMP");
+        }
+        if (options.contains(MappingOption.LOCKED)) {
+            check(LibC.mlock(address, size), "mlock", address, size, "");
+        }
+    }
+
+    private static void unmapQuietly(long start, long length) {
+        if (length > 0) {
+            // Address space the library reserved a moment ago and nobody else knows about; a failure would
+            // only leave a PROT_NONE reservation, never touch anything else.
+            LibC.munmap(start, length);
+        }
     }
 
     private static void check(int errno, String operation, long address, long length, String arguments) {
@@ -233,7 +338,8 @@ public final class MappedRegion implements AutoCloseable {
      * Part of the mapping. The segment is writable only if every page it touches is
      * {@link Protection#READ_WRITE}, and read-only if some is {@link Protection#READ}; if some page is
      * {@link Protection#NONE}, no segment is handed out, because any access would crash the JVM.
-     * The segment is invalidated by {@link #close()} and by a {@link #protect} call that takes access away.
+     * The segment is invalidated by {@link #close()} and by a {@link #protect} or {@link #sealReadOnly()} call
+     * that takes access away.
      *
      * @param offset the first byte, from the start of the region
      * @param byteSize the number of bytes; need not be page-aligned
@@ -248,14 +354,18 @@ public final class MappedRegion implements AutoCloseable {
         long endPage = (offset + byteSize + pageMask) >>> pageShift;
         synchronized (lock) {
             ensureOpen();
-            MemorySegment slice = view.asSlice(offset, byteSize);
-            return switch (pages.leastAccess(firstPage, endPage)) {
-                case READ_WRITE -> slice;
-                case READ -> slice.asReadOnly();
-                case NONE -> throw new IllegalStateException(String.format(Locale.ROOT,
+            Protection least = pages.leastAccess(firstPage, endPage);
+            if (least == Protection.NONE) {
+                throw new IllegalStateException(String.format(Locale.ROOT,
                     "bytes [%d, %d) include PROT_NONE pages; any access to them would crash the JVM, so no segment"
                         + " is handed out for them: %s", offset, offset + byteSize, describe(firstPage, endPage)));
-            };
+            }
+            if (view == null) {
+                generation = Arena.ofShared();
+                view = LibC.view(address, this.byteSize, generation);
+            }
+            MemorySegment slice = view.asSlice(offset, byteSize);
+            return least == Protection.READ ? slice.asReadOnly() : slice;
         }
     }
 
@@ -295,7 +405,11 @@ public final class MappedRegion implements AutoCloseable {
         long to = from + (byteSize >>> pageShift);
         synchronized (lock) {
             ensureOpen();
-            if (pages.any(from, to, Page::sealed)) {
+            if (freeze == Freeze.FILE_SEALED || freeze == Freeze.MAPPED_READ_ONLY) {
+                throw new IllegalStateException("an earlier sealReadOnly() of this IMMUTABLE region stopped after"
+                    + " sealing its file; only sealReadOnly() can go on from there");
+            }
+            if (pages.any(from, to, SEALED)) {
                 throw new IllegalStateException(String.format(Locale.ROOT,
                     "cannot change the protection of bytes [%d, %d) to %s: the range has sealed pages, whose"
                         + " protection can never change (the kernel would answer EPERM): %s", offset,
@@ -309,9 +423,12 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
-     * Seals the whole region: {@code mseal(address, byteSize, 0)}.
+     * Seals the whole region: {@code mseal(address, byteSize, 0)}. Guard pages, if any, are sealed by the same
+     * call.
      *
-     * @throws IllegalStateException if the region is closed
+     * @throws IllegalStateException if the region is closed, or was allocated {@link MappingOption#IMMUTABLE}
+     *     (seal it with {@link #sealReadOnly()})
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
      * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
      *     and the {@linkplain SealPolicy policy} is strict
      * @throws SystemCallException if {@code mseal} fails
@@ -337,18 +454,24 @@ public final class MappedRegion implements AutoCloseable {
      * @param offset the first byte; a multiple of the page size
      * @param byteSize the number of bytes; a positive multiple of the page size
      * @throws IndexOutOfBoundsException if the range is not inside the region
-     * @throws IllegalArgumentException if {@code offset} or {@code byteSize} is not page-aligned, or zero-length
-     * @throws IllegalStateException if the region is closed
+     * @throws IllegalArgumentException if {@code offset} or {@code byteSize} is not page-aligned, or zero-length;
+     *     or the {@linkplain SealPolicy policy} property names no policy
+     * @throws IllegalStateException if the region is closed, or was allocated {@link MappingOption#IMMUTABLE}
+     *     (seal it with {@link #sealReadOnly()})
      * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
      *     and the {@linkplain SealPolicy policy} is strict
      * @throws SystemCallException if {@code mseal} fails; with ENOMEM the range may be partly sealed
      */
     public void seal(long offset, long byteSize) {
         checkPageRange(offset, byteSize);
+        if (options.contains(MappingOption.IMMUTABLE)) {
+            throw new IllegalStateException("an IMMUTABLE region is sealed whole and read-only, with sealReadOnly();"
+                + " seal() and seal(offset, length) are refused");
+        }
         boolean byKernel = Sealing.byKernel();
         long from = offset >>> pageShift;
         long to = from + (byteSize >>> pageShift);
-        if (sealedAlready(from, to)) {
+        if (wholeSealed || sealedAlready(from, to)) {
             // Nothing to track or to race with: ask the kernel again, without the lock.
             ensureOpen();
             if (!byKernel || LibC.mseal(address + offset, byteSize) == 0) {
@@ -362,44 +485,189 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
-     * Makes the whole region read-only and seals it: {@code mprotect(PROT_READ)}, then {@code mseal}. The
-     * contents can then never be changed again through this mapping (see the class documentation for what
-     * remains possible). Calling it again returns the same segment.
+     * Makes the whole region read-only and seals it; the contents can then never be changed again through
+     * this mapping. Calling it again returns the same segment.
      *
-     * <p>Segments obtained earlier from {@link #segment()} are invalidated if the region was writable. The
-     * returned segment is read-only and, because sealed memory is never unmapped, valid forever: it survives
-     * {@link #close()}.
+     * <p>For ordinary memory: {@code mprotect(PROT_READ)}, then {@code mseal}. For a region allocated
+     * {@link MappingOption#IMMUTABLE}, this <em>freezes</em> it: the writable mapping is replaced, the memfd
+     * behind it sealed against writing, mapped again read-only at the same address with the same options, and
+     * sealed; from then on not even {@code /proc/self/mem} or {@code ptrace} can write it (see
+     * {@link MappingOption#IMMUTABLE}).
+     *
+     * <p>Segments obtained earlier from {@link #segment()} are invalidated if the region was writable, or
+     * immutable. The returned segment is read-only and, because sealed memory is never unmapped, valid forever:
+     * it survives {@link #close()}.
+     *
+     * <p>Before changing anything, the call makes sure mseal still works ({@code mseal(0, 0, 0)}: a filter
+     * installed after the probe is caught here) and that no segment is in use by a native call. If a later
+     * step fails, ordinary memory gets its old protection back; an immutable region either gets its writable
+     * mapping back (if the file could not be sealed) or, once the file is sealed, stays read-only and can only
+     * go forward: calling this again continues where it stopped. The exception says which.
      *
      * @return a read-only segment over the whole region that is never invalidated
-     * @throws IllegalStateException if the region is closed, or has pages already sealed with another
-     *     protection (they can never become read-only)
+     * @throws IllegalStateException if the region is closed, has pages already sealed with another protection
+     *     (they can never become read-only), or a segment of it is in use by a native call right now
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
      * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
      *     and the {@linkplain SealPolicy policy} is strict
-     * @throws SystemCallException if {@code mprotect} or {@code mseal} fails
+     * @throws SystemCallException if a system call fails ({@code mprotect}, {@code mseal}; for an immutable
+     *     region also {@code mmap}, {@code fcntl}, {@code madvise}, {@code mlock})
      */
     public MemorySegment sealReadOnly() {
+        return sealReadOnly(false);
+    }
+
+    /** {@link #sealReadOnly()}; with {@code populate}, an immutable region's read-only mapping is faulted in at once. */
+    MemorySegment sealReadOnly(boolean populate) {
         boolean byKernel = Sealing.byKernel();
         synchronized (lock) {
             ensureOpen();
-            long all = pages.pages();
             if (sealedReadOnlyView != null) {
                 return sealedReadOnlyView;
             }
-            if (pages.any(0, all, page -> page.sealed() && page.protection() != Protection.READ)) {
-                throw new IllegalStateException("cannot seal the region read-only: some pages are already sealed"
-                    + " with another protection, which can never change: " + describe(0, all));
+            if (freeze != null) {
+                freeze(populate);
+            } else {
+                sealAnonymousReadOnly(byKernel);
             }
-            if (pages.any(0, all, page -> page.protection() == Protection.READ_WRITE)) {
-                revokeSegments();
-            }
-            for (Run run : pages.runs()) {
+            sealedReadOnlyView = LibC.foreverView(address, byteSize).asReadOnly();
+            return sealedReadOnlyView;
+        }
+    }
+
+    private void sealAnonymousReadOnly(boolean byKernel) {
+        long all = pages.pages();
+        if (pages.any(0, all, page -> page.sealed() && page.protection() != Protection.READ)) {
+            throw new IllegalStateException("cannot seal the region read-only: some pages are already sealed"
+                + " with another protection, which can never change: " + describe(0, all));
+        }
+        if (byKernel) {
+            checkMsealStillWorks();
+        }
+        List<Run> before = pages.runs();
+        if (pages.any(0, all, page -> page.protection() == Protection.READ_WRITE)) {
+            revokeSegments();
+        }
+        try {
+            for (Run run : before) {
                 if (run.page().protection() != Protection.READ) {
                     mprotect(run.from(), run.to(), Protection.READ);
                 }
             }
             mseal(0, all, byKernel);
-            sealedReadOnlyView = LibC.foreverView(address, byteSize).asReadOnly();
-            return sealedReadOnlyView;
+        } catch (SystemCallException e) {
+            restoreProtections(before, e);
+            throw e;
+        }
+    }
+
+    /** Puts back the protection of every page that is not sealed; a failure is added to {@code cause}. */
+    private void restoreProtections(List<Run> before, SystemCallException cause) {
+        for (Run run : before) {
+            for (Run now : pages.runs(run.from(), run.to())) {
+                if (!now.page().sealed() && now.page().protection() != run.page().protection()) {
+                    try {
+                        mprotect(now.from(), now.to(), run.page().protection());
+                    } catch (SystemCallException again) {
+                        cause.addSuppressed(again);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Freezes an immutable region, from wherever an earlier attempt stopped. Until the file is sealed,
+     * a failure puts the writable mapping back; after, the steps only go forward.
+     */
+    private void freeze(boolean populate) {
+        long all = pages.pages();
+        if (freeze == Freeze.WRITABLE) {
+            checkMsealStillWorks();
+            List<Run> before = pages.runs();
+            revokeSegments();
+            long placeholder = LibC.mmap(address, byteSize, Mman.PROT_NONE,
+                Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED | Mman.MAP_NORESERVE, -1, 0);
+            if (LibC.failed(placeholder)) {
+                SystemCallException failure = new SystemCallException("mmap", address, byteSize,
+                    "PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED|MAP_NORESERVE", (int) -placeholder);
+                resynchronize();
+                throw failure;
+            }
+            try {
+                Memfd.sealContents(fd);
+            } catch (SystemCallException e) {
+                // The file is still writable: map it back as it was. Nothing is lost; it holds the data.
+                try {
+                    mapFile(Mman.PROT_READ | Mman.PROT_WRITE, false);
+                    pages.setAll(Page.of(Protection.READ_WRITE, false));
+                    restoreProtections(before, e);
+                } catch (SystemCallException again) {
+                    e.addSuppressed(again);
+                    pages.setAll(Page.of(Protection.NONE, false));
+                }
+                throw e;
+            }
+            pages.setAll(Page.of(Protection.NONE, false));
+            freeze = Freeze.FILE_SEALED;
+        }
+        if (freeze == Freeze.FILE_SEALED) {
+            mapFile(Mman.PROT_READ, populate);
+            pages.setAll(Page.of(Protection.READ, false));
+            freeze = Freeze.MAPPED_READ_ONLY;
+        }
+        mseal(0, all, true);
+        Memfd.close(fd);
+        fd = -1;
+        freeze = Freeze.FROZEN;
+    }
+
+    /** Maps the memfd over the data at the same address, with the region's options, as {@code prot} says. */
+    private void mapFile(int prot, boolean populate) {
+        int flags = Mman.MAP_SHARED | Mman.MAP_FIXED | (populate ? Mman.MAP_POPULATE : 0);
+        long mapped = LibC.mmap(address, byteSize, prot, flags, fd, 0);
+        String protName = prot == Mman.PROT_READ ? "PROT_READ" : "PROT_READ|PROT_WRITE";
+        if (LibC.failed(mapped)) {
+            throw new SystemCallException("mmap", address, byteSize, protName + ", MAP_SHARED|MAP_FIXED, memfd "
+                + fd + " (the data is safe in the file; sealReadOnly() can be retried)", (int) -mapped);
+        }
+        // A new mapping carries none of the old one's advice or lock.
+        if ((prot & Mman.PROT_WRITE) != 0 || options.contains(MappingOption.NO_FORK)) {
+            check(LibC.madvise(address, byteSize, Mman.MADV_DONTFORK), "madvise", address, byteSize, "MADV_DONTFORK");
+        }
+        if (options.contains(MappingOption.NO_DUMP)) {
+            check(LibC.madvise(address, byteSize, Mman.MADV_DONTDUMP), "madvise", address, byteSize, "MADV_DONTDUMP");
+        }
+        if (options.contains(MappingOption.LOCKED)) {
+            check(LibC.mlock(address, byteSize), "mlock", address, byteSize, "");
+        }
+    }
+
+    /**
+     * A segment over the whole region in the global scope, for {@link SealedMap}'s build only, which writes
+     * through it before {@link #sealReadOnly()} and drops it then (or before {@link #close()} on failure).
+     * Never handed out: nothing else could know when it stops being valid.
+     */
+    MemorySegment unscopedView() {
+        return LibC.foreverView(address, byteSize);
+    }
+
+    /** True once anything permanent has happened: a page is sealed, or an immutable region's file. */
+    boolean sealedOrFreezing() {
+        synchronized (lock) {
+            return (freeze != null && freeze != Freeze.WRITABLE) || pages.any(0, pages.pages(), SEALED);
+        }
+    }
+
+    /**
+     * A seccomp filter or security module installed after the probe can refuse mseal. Multi-step operations
+     * ask with {@code mseal(0, 0, 0)} (which seals nothing) before they change anything.
+     */
+    static void checkMsealStillWorks() {
+        int errno = LibC.mseal(0, 0);
+        if (errno != 0) {
+            throw new SystemCallException("mseal", 0, 0, "0 (asked before changing anything; nothing was changed)",
+                errno);
         }
     }
 
@@ -414,7 +682,7 @@ public final class MappedRegion implements AutoCloseable {
      */
     public boolean isSealed() {
         synchronized (lock) {
-            if (closed && pages.any(0, pages.pages(), page -> !page.sealed())) {
+            if (closed && pages.any(0, pages.pages(), UNSEALED)) {
                 return false;
             }
         }
@@ -422,8 +690,26 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
-     * Unmaps the pages from {@code newByteSize} to the end; the region then ends there. Invalidates every
-     * segment obtained from this region first. For {@link SealedArena}, before it seals what it used.
+     * Whether the region is immutable, as the kernel reports it: every mapping that covers it is shared (a
+     * memfd), sealed ({@code sl}), and neither writable nor able to become writable (no {@code wr} and no
+     * {@code mw} in {@code VmFlags}). True once {@link #sealReadOnly()} has frozen a region allocated
+     * {@link MappingOption#IMMUTABLE}; false for every other region. Reads smaps, like {@link #isSealed()}.
+     *
+     * @return true when the kernel reports every page immutable
+     */
+    public boolean isImmutable() {
+        synchronized (lock) {
+            if (closed && pages.any(0, pages.pages(), UNSEALED)) {
+                return false;
+            }
+        }
+        return Smaps.coveredAndImmutable(Smaps.read(address, address + byteSize), address, address + byteSize);
+    }
+
+    /**
+     * Unmaps the pages from {@code newByteSize} to the end; the region then ends there (an immutable region's
+     * file shrinks too). Invalidates every segment obtained from this region first. For {@link SealedArena},
+     * before it seals what it used.
      *
      * @throws IllegalArgumentException if {@code newByteSize} is not a positive multiple of the page size
      * @throws IndexOutOfBoundsException if it is larger than the region
@@ -441,29 +727,34 @@ public final class MappedRegion implements AutoCloseable {
                 return;
             }
             long from = newByteSize >>> pageShift;
-            if (pages.any(from, pages.pages(), Page::sealed)) {
+            if (pages.any(from, pages.pages(), SEALED)) {
                 throw new IllegalStateException("cannot unmap sealed pages: " + describe(from, pages.pages()));
             }
-            closeGeneration();
-            int errno = LibC.munmap(address + newByteSize, oldByteSize - newByteSize);
-            if (errno == 0) {
-                pages.truncate(from);
-                byteSize = newByteSize;
-            }
-            openGeneration();
-            if (errno != 0) {
-                throw new SystemCallException("munmap", address + newByteSize, oldByteSize - newByteSize, "", errno);
+            revokeSegments();
+            // The tail ends where the mapping ends, so unmapping it never needs a split that the kernel
+            // could refuse at vm.max_map_count.
+            check(LibC.munmap(address + newByteSize, oldByteSize - newByteSize), "munmap", address + newByteSize,
+                oldByteSize - newByteSize, "");
+            pages.truncate(from);
+            byteSize = newByteSize;
+            if (fd >= 0) {
+                check(LibC.ftruncate(fd, newByteSize), "ftruncate", 0, newByteSize, "memfd " + fd + ", " + newByteSize);
             }
         }
     }
 
     /**
      * Releases the region. Invalidates every segment obtained from {@link #segment()}, then unmaps every
-     * unsealed page. Sealed pages stay mapped until the process exits, and the segment from
-     * {@link #sealReadOnly()} stays valid. Does not fail because of sealed pages. Idempotent.
+     * unsealed page (adjacent ones, guard pages included, in one call, which never needs the kernel to split a
+     * mapping) and closes an immutable region's file if it is not frozen. Sealed pages stay mapped until the
+     * process exits, and the segment from {@link #sealReadOnly()} stays valid. Does not fail because of
+     * sealed pages. Idempotent.
      *
      * @throws IllegalStateException if a segment of the region is in use by a native call right now (for
      *     example a channel read into it); the region then stays open and {@code close()} can be retried
+     * @throws SystemCallException if the kernel refuses to unmap: when nothing could be unmapped the region
+     *     stays open and {@code close()} can be retried; otherwise it is closed and the message names what
+     *     stays mapped
      */
     @Override
     public void close() {
@@ -471,25 +762,71 @@ public final class MappedRegion implements AutoCloseable {
             if (closed) {
                 return;
             }
-            closeGeneration();
-            closed = true;
+            revokeSegments();
             List<long[]> unmap = new ArrayList<>();
             for (Run run : pages.runs()) {
                 if (!run.page().sealed()) {
-                    unmap.add(new long[] {address + run.from() * pageSize, (run.to() - run.from()) * pageSize});
+                    addRange(unmap, address + run.from() * pageSize, (run.to() - run.from()) * pageSize);
                 }
             }
             if (guardBytes > 0 && !guardsSealed) {
-                unmap.add(new long[] {address - guardBytes, guardBytes});
-                unmap.add(new long[] {address + byteSize, guardBytes});
+                addRange(unmap, address - guardBytes, guardBytes);
+                addRange(unmap, address + byteSize, guardBytes);
             }
+            SystemCallException failure = null;
+            boolean anyUnmapped = false;
             for (long[] range : unmap) {
                 int errno = LibC.munmap(range[0], range[1]);
-                if (errno != 0) {
-                    // Sealed behind the library's back (EPERM), or worse: leave it mapped, never crash.
-                    LOG.log(System.Logger.Level.WARNING, () -> new SystemCallException("munmap", range[0], range[1],
-                        "", errno).getMessage() + "; the pages stay mapped");
+                if (errno == 0) {
+                    anyUnmapped = true;
+                } else if (failure == null) {
+                    failure = new SystemCallException("munmap", range[0], range[1], "", errno);
+                } else {
+                    failure.addSuppressed(new SystemCallException("munmap", range[0], range[1], "", errno));
                 }
+            }
+            if (failure != null && !anyUnmapped) {
+                throw failure; // nothing changed: still open, retry later
+            }
+            closed = true;
+            if (fd >= 0) {
+                Memfd.close(fd);
+                fd = -1;
+            }
+            if (failure != null) {
+                throw failure; // closed; the ranges named stay mapped
+            }
+        }
+    }
+
+    /** Adds {@code [start, start + length)} to sorted {@code ranges}, merging it with a range it touches. */
+    private static void addRange(List<long[]> ranges, long start, long length) {
+        for (long[] range : ranges) {
+            if (range[0] + range[1] == start) {
+                range[1] += length;
+                mergeFollowing(ranges);
+                return;
+            }
+            if (start + length == range[0]) {
+                range[0] = start;
+                range[1] += length;
+                return;
+            }
+        }
+        ranges.add(new long[] {start, length});
+        ranges.sort((a, b) -> Long.compareUnsigned(a[0], b[0]));
+        mergeFollowing(ranges);
+    }
+
+    private static void mergeFollowing(List<long[]> ranges) {
+        for (int i = 0; i + 1 < ranges.size(); ) {
+            long[] here = ranges.get(i);
+            long[] next = ranges.get(i + 1);
+            if (here[0] + here[1] == next[0]) {
+                here[1] += next[1];
+                ranges.remove(i + 1);
+            } else {
+                i++;
             }
         }
     }
@@ -518,64 +855,75 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
-     * Seals pages {@code [from, to)}, and the guard pages the first time. Without {@code byKernel} (the
-     * best-effort policy on a host without mseal) nothing is sealed, but the pages are treated as sealed from
-     * then on: never re-protected, never unmapped.
+     * Seals pages {@code [from, to)}, and the guard pages the first time (in the same call when the whole
+     * region is sealed). Without {@code byKernel} (the best-effort policy on a host without mseal) nothing is
+     * sealed, but the pages are treated as sealed from then on: never re-protected, never unmapped.
      */
     private void mseal(long from, long to, boolean byKernel) {
         long start = address + from * pageSize;
         long length = (to - from) * pageSize;
+        long all = pages.pages();
+        boolean withGuards = guardBytes > 0 && !guardsSealed && from == 0 && to == all;
         if (byKernel) {
-            int errno = LibC.mseal(start, length);
+            int errno = withGuards ? LibC.mseal(address - guardBytes, length + 2 * guardBytes)
+                : LibC.mseal(start, length);
             if (errno != 0) {
                 // A failed split can leave the range partly sealed: ask the kernel what it did.
                 resynchronize();
-                throw new SystemCallException("mseal", start, length, "0", errno);
+                throw new SystemCallException("mseal", withGuards ? address - guardBytes : start,
+                    withGuards ? length + 2 * guardBytes : length, "0", errno);
             }
         }
-        if (guardBytes > 0 && !guardsSealed) {
-            if (byKernel) {
-                check(LibC.mseal(address - guardBytes, guardBytes), "mseal", address - guardBytes, guardBytes, "0");
-                check(LibC.mseal(address + byteSize, guardBytes), "mseal", address + byteSize, guardBytes, "0");
-            }
-            guardsSealed = true;
+        guardsSealed |= withGuards || guardBytes == 0;
+        long newlySealed;
+        if (from == 0 && to == all && pages.uniform()) {
+            // The common case: one run, sealed whole. No look-ups, no allocation.
+            Page page = pages.pageAt(0);
+            newlySealed = page.sealed() ? 0 : all;
+            pages.setAll(page.sealedPage());
+        } else {
+            newlySealed = pages.count(from, to, UNSEALED);
+            pages.update(from, to, SEAL);
         }
-        long newlySealed = pages.count(from, to, page -> !page.sealed());
-        if (pages.update(from, to, Page::sealedPage)) {
-            publishSealedRuns();
+        if (newlySealed > 0) {
+            addSealedRun(from, to);
             Events.sealed(start, length, byKernel);
             if (byKernel) {
                 SealCounters.sealed(newlySealed * pageSize, !counted);
                 counted = true;
             }
         }
+        if (!guardsSealed) {
+            guardsSealed = true; // only after the data: a failure here leaves the data's seal recorded
+            if (byKernel) {
+                check(LibC.mseal(address - guardBytes, guardBytes), "mseal", address - guardBytes, guardBytes, "0");
+                check(LibC.mseal(address + byteSize, guardBytes), "mseal", address + byteSize, guardBytes, "0");
+            }
+        }
     }
 
-    /** True when the last published sealed runs cover pages {@code [from, to)}. */
+    /** True when the published sealed runs cover pages {@code [from, to)}. */
     private boolean sealedAlready(long from, long to) {
-        long[] runs = sealedRuns;
-        for (int i = 0; i < runs.length; i += 2) {
-            if (runs[i] <= from && to <= runs[i + 1]) {
-                return true;
-            }
-        }
-        return false;
+        Map.Entry<Long, Long> run = sealedRuns.floorEntry(from);
+        return run != null && run.getValue() >= to;
     }
 
-    private void publishSealedRuns() {
-        List<Long> bounds = new ArrayList<>();
-        for (Run run : pages.runs()) {
-            if (!run.page().sealed()) {
-                continue;
-            }
-            if (!bounds.isEmpty() && bounds.getLast() == run.from()) {
-                bounds.set(bounds.size() - 1, run.to());
-            } else {
-                bounds.add(run.from());
-                bounds.add(run.to());
-            }
+    /** Records pages {@code [from, to)} as sealed, merged with the runs they touch: O(log n) per call. */
+    private void addSealedRun(long from, long to) {
+        Map.Entry<Long, Long> below = sealedRuns.floorEntry(from);
+        if (below != null && below.getValue() >= from) {
+            from = below.getKey();
+            to = Math.max(to, below.getValue());
         }
-        sealedRuns = bounds.stream().mapToLong(Long::longValue).toArray();
+        for (Map.Entry<Long, Long> next = sealedRuns.higherEntry(from); next != null && next.getKey() <= to;
+             next = sealedRuns.higherEntry(from)) {
+            to = Math.max(to, next.getValue());
+            sealedRuns.remove(next.getKey());
+        }
+        sealedRuns.put(from, to);
+        if (from == 0 && to >= pages.pages()) {
+            wholeSealed = true;
+        }
     }
 
     /**
@@ -587,35 +935,36 @@ public final class MappedRegion implements AutoCloseable {
         try {
             List<Smaps.Vma> vmas = Smaps.read(address, end);
             // Holes are inaccessible; a seal, once known, is never forgotten (best-effort ones included).
-            pages.update(0, pages.pages(), page -> new Page(Protection.NONE, page.sealed()));
+            pages.update(0, pages.pages(), page -> Page.of(Protection.NONE, page.sealed()));
             for (Smaps.Vma vma : vmas) {
                 long from = (Math.max(vma.start(), address) - address) / pageSize;
                 long to = (Math.min(vma.end(), end) - address) / pageSize;
-                pages.update(from, to, page -> new Page(vma.protection(), page.sealed() || vma.sealed()));
+                pages.update(from, to, page -> Page.of(vma.protection(), page.sealed() || vma.sealed()));
             }
         } catch (RuntimeException e) {
-            pages.set(0, pages.pages(), new Page(Protection.NONE, true));
+            pages.setAll(Page.of(Protection.NONE, true));
         }
-        publishSealedRuns();
+        for (Run run : pages.runs()) {
+            if (run.page().sealed()) {
+                addSealedRun(run.from(), run.to());
+            }
+        }
     }
 
+    /** Invalidates every segment handed out; the next {@link #segment} call starts a new generation. */
     private void revokeSegments() {
-        closeGeneration();
-        openGeneration();
-    }
-
-    private void openGeneration() {
-        generation = Arena.ofShared();
-        view = LibC.view(address, byteSize, generation);
-    }
-
-    private void closeGeneration() {
+        if (generation == null) {
+            return;
+        }
         try {
             generation.close();
         } catch (IllegalStateException e) {
             throw new IllegalStateException("a segment of " + this + " is in use by a native call (for example"
-                + " I/O into it), so its segments cannot be invalidated now; retry when the call has returned", e);
+                + " I/O into it), so its segments cannot be invalidated now; nothing was changed: retry when the"
+                + " call has returned", e);
         }
+        generation = null;
+        view = null;
     }
 
     private void ensureOpen() {
@@ -638,12 +987,20 @@ public final class MappedRegion implements AutoCloseable {
         }
     }
 
-    /** Pages {@code [from, to)} as runs, for messages: {@code pages [0, 2) READ sealed, [2, 4) READ_WRITE}. */
+    /**
+     * Pages {@code [from, to)} as runs, for messages: {@code pages [0, 2) READ sealed, [2, 4) READ_WRITE}. Long
+     * lists show the first and last few runs and how many lie between.
+     */
     private String describe(long from, long to) {
         List<Run> runs = pages.runs(from, to);
         StringBuilder text = new StringBuilder("pages ");
-        for (Run run : runs) {
-            if (text.length() > "pages ".length()) {
+        for (int i = 0; i < runs.size(); i++) {
+            if (i == RUNS_SHOWN && runs.size() > 2 * RUNS_SHOWN) {
+                text.append(", ... ").append(runs.size() - 2 * RUNS_SHOWN).append(" more runs ...");
+                i = runs.size() - RUNS_SHOWN;
+            }
+            Run run = runs.get(i);
+            if (i > 0) {
                 text.append(", ");
             }
             text.append('[').append(run.from()).append(", ").append(run.to()).append(") ")

@@ -4,12 +4,22 @@ import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Smaps;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Objects;
 import io.github.mseal4j.internal.SupportProbe;
 
 /**
- * Entry point: whether sealing works here, and the page size everything is measured in.
+ * Entry point: whether sealing and immutable memory work here, the page size everything is measured in, and
+ * {@code freeze}: data copied into immutable memory in one call.
  *
  * {@snippet :
  * if (!Mseal.isSupported()) {
@@ -30,6 +40,21 @@ public final class Mseal {
      */
     public static SealSupport support() {
         return Probe.RESULT;
+    }
+
+    /**
+     * Whether immutable memory works in this JVM, and why not: memory that nothing in the process can write
+     * again, not through its mapping, not through {@code /proc/self/mem}, not by a debugger (see
+     * {@link MappingOption#IMMUTABLE}). It needs {@link #support() mseal}, {@code memfd_create} and the file
+     * seals {@code F_SEAL_WRITE}, {@code F_SEAL_SHRINK}, {@code F_SEAL_GROW} and {@code F_SEAL_SEAL}. Probed once
+     * per process, on first use, with a one-page memfd that is sealed and closed again (nothing is mapped or
+     * sealed in memory). Never throws.
+     *
+     * @return the probe's verdict: {@code AVAILABLE}, or why not ({@code MEMFD_UNAVAILABLE},
+     *     {@code FILE_SEALS_UNAVAILABLE}, or the reason mseal itself is unavailable)
+     */
+    public static SealSupport immutability() {
+        return ImmutabilityProbe.RESULT;
     }
 
     /**
@@ -67,6 +92,178 @@ public final class Mseal {
     }
 
     /**
+     * An immutable, sealed, read-only copy of {@code bytes}: memory that nothing in the process can write, not
+     * even through {@code /proc/self/mem} or a debugger (see {@link MappingOption#IMMUTABLE}). The segment is
+     * exactly {@code bytes.length} long (the page padding around it stays outside), valid for the life of the
+     * process, and never freed.
+     *
+     * {@snippet :
+     * MemorySegment key = Mseal.freeze(keyBytes);
+     * java.util.Arrays.fill(keyBytes, (byte) 0);      // the heap copy can go; the frozen one cannot change
+     * }
+     *
+     * <p>Where {@link #immutability()} is not available, this throws under the strict {@linkplain SealPolicy
+     * policy}; under best-effort it returns sealed read-only memory instead (or, where mseal is missing too,
+     * read-only memory), and logs one warning.
+     *
+     * @param bytes the data; copied. An empty array gives an empty segment, and maps nothing.
+     * @return a read-only segment of exactly {@code bytes.length} bytes
+     * @throws NullPointerException if {@code bytes} is null
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
+     * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws SystemCallException if a system call fails; nothing is left mapped unless the kernel failed half-way
+     *     through sealing
+     */
+    public static MemorySegment freeze(byte[] bytes) {
+        return freeze(MemorySegment.ofArray(Objects.requireNonNull(bytes, "bytes")));
+    }
+
+    /**
+     * An immutable, sealed, read-only copy of {@code data} (heap or native): as {@link #freeze(byte[])}.
+     *
+     * @param data the data; its bytes are copied
+     * @return a read-only segment of exactly {@code data.byteSize()} bytes
+     * @throws NullPointerException if {@code data} is null
+     * @throws IllegalStateException if {@code data}'s scope is closed
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
+     * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws SystemCallException if a system call fails
+     */
+    public static MemorySegment freeze(MemorySegment data) {
+        Objects.requireNonNull(data, "data");
+        long length = data.byteSize();
+        if (length == 0) {
+            return MemorySegment.ofArray(new byte[0]).asReadOnly();
+        }
+        MappedRegion region = MappedRegion.allocate(length, MappingOption.IMMUTABLE);
+        MemorySegment frozen;
+        try {
+            MemorySegment.copy(data, 0, region.segment(), 0, length);
+            frozen = region.sealReadOnly().asSlice(0, length);
+        } catch (RuntimeException | Error e) {
+            closeAfter(region, e);
+            throw e;
+        }
+        region.close(); // frees the region's bookkeeping; the frozen pages stay, as they must
+        return frozen;
+    }
+
+    /** Unmaps what a failed freeze left (never sealed pages); a failure to do so is added to {@code e}. */
+    private static void closeAfter(MappedRegion region, Throwable e) {
+        try {
+            region.close();
+        } catch (RuntimeException again) {
+            e.addSuppressed(again);
+        }
+    }
+
+    /**
+     * The contents of a file, loaded into immutable memory: as {@link #freeze(byte[])} of its bytes.
+     *
+     * <p>The file is <em>copied</em>, not mapped. A mapping of the file itself could not be made immutable:
+     * a private file mapping keeps showing later changes to the file on every page that was never written,
+     * and a shared one shows every change. The copy is what the file held while it was read; a file that
+     * changes size meanwhile is refused.
+     *
+     * @param file the file; read whole
+     * @return a read-only segment of the file's bytes
+     * @throws IOException if the file cannot be read, or changes size while it is read
+     * @throws NullPointerException if {@code file} is null
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
+     * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws SystemCallException if a system call fails
+     */
+    public static MemorySegment freeze(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size == 0) {
+                if (channel.read(ByteBuffer.allocate(1), 0) > 0) {
+                    throw new IOException(file + " changed size while it was read (it was empty)");
+                }
+                return MemorySegment.ofArray(new byte[0]).asReadOnly();
+            }
+            MappedRegion region = MappedRegion.allocate(size, MappingOption.IMMUTABLE);
+            MemorySegment frozen;
+            try {
+                MemorySegment target = region.segment(0, size);
+                long done = 0;
+                while (done < size) {
+                    ByteBuffer window = target.asSlice(done, Math.min(size - done, 1L << 30)).asByteBuffer();
+                    int read = channel.read(window, done);
+                    if (read < 0) {
+                        throw new IOException(file + " changed size while it was read: " + done + " of " + size
+                            + " bytes, then end of file");
+                    }
+                    done += read;
+                }
+                if (channel.read(ByteBuffer.allocate(1), size) > 0) {
+                    throw new IOException(file + " changed size while it was read: it grew past " + size + " bytes");
+                }
+                frozen = region.sealReadOnly().asSlice(0, size);
+            } catch (IOException | RuntimeException | Error e) {
+                closeAfter(region, e);
+                throw e;
+            }
+            region.close();
+            return frozen;
+        }
+    }
+
+    /**
+     * The contents of a file, loaded into immutable memory and checked against a SHA-256 digest. The digest
+     * is computed <em>over the frozen copy</em>, after it can no longer change, so what was verified is what
+     * stays. On a mismatch, the frozen copy stays mapped (frozen memory can never be freed) but is not
+     * returned.
+     *
+     * {@snippet :
+     * MemorySegment policy = Mseal.freeze(Path.of("/etc/app/policy.json"),
+     *     "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+     * }
+     *
+     * @param file the file; read whole and copied (see {@link #freeze(Path)} for why it is not mapped)
+     * @param sha256Hex the expected SHA-256 of the file, as 64 hexadecimal digits (either case)
+     * @return a read-only segment of the file's bytes, whose digest is {@code sha256Hex}
+     * @throws IOException if the file cannot be read, or changes size while it is read
+     * @throws SecurityException if the frozen bytes' SHA-256 is not {@code sha256Hex}; the message names both
+     * @throws IllegalArgumentException if {@code sha256Hex} is not 64 hexadecimal digits (checked before the
+     *     file is read), or the {@linkplain SealPolicy policy} property names no policy
+     * @throws NullPointerException if an argument is null
+     * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws SystemCallException if a system call fails
+     */
+    public static MemorySegment freeze(Path file, String sha256Hex) throws IOException {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(sha256Hex, "sha256Hex");
+        String expected = sha256Hex.strip().toLowerCase(Locale.ROOT);
+        if (!expected.matches("[0-9a-f]{64}")) {
+            throw new IllegalArgumentException("a SHA-256 digest is 64 hexadecimal digits; got '" + sha256Hex + "'");
+        }
+        MemorySegment frozen = freeze(file);
+        String actual = HexFormat.of().formatHex(sha256(frozen));
+        if (!actual.equals(expected)) {
+            throw new SecurityException("SHA-256 of " + file + " is " + actual + ", not the expected " + expected
+                + "; the frozen copy is not returned");
+        }
+        return frozen;
+    }
+
+    private static byte[] sha256(MemorySegment data) {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError("every Java runtime has SHA-256", e);
+        }
+        for (long done = 0; done < data.byteSize(); ) {
+            long chunk = Math.min(data.byteSize() - done, 1L << 30);
+            digest.update(data.asSlice(done, chunk).asByteBuffer());
+            done += chunk;
+        }
+        return digest.digest();
+    }
+
+    /**
      * What this process has sealed so far, and its mapping headroom. Reads {@code /proc/self/smaps} and
      * {@code /proc/self/maps}, so it costs a few milliseconds: for monitoring, not hot paths.
      *
@@ -97,6 +294,15 @@ public final class Mseal {
 
         static {
             System.getLogger("io.github.mseal4j").log(System.Logger.Level.DEBUG, "mseal probe: {0}: {1}",
+                RESULT.status(), RESULT.reason());
+        }
+    }
+
+    private static final class ImmutabilityProbe {
+        static final SealSupport RESULT = SupportProbe.immutability(Mseal.support(), SupportProbe.MemfdCalls.LIBC);
+
+        static {
+            System.getLogger("io.github.mseal4j").log(System.Logger.Level.DEBUG, "immutability probe: {0}: {1}",
                 RESULT.status(), RESULT.reason());
         }
     }

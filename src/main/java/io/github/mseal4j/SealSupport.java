@@ -4,7 +4,8 @@ import java.util.Objects;
 
 /**
  * Whether {@code mseal(2)} works in this JVM, and why not when it does not. Obtained from
- * {@link Mseal#support()}, which probes once per process.
+ * {@link Mseal#support()}, which probes once per process; {@link Mseal#immutability()} gives the same kind of
+ * verdict for immutable memory, which needs mseal and more.
  *
  * @param status what the probe found
  * @param reason the finding in plain words, with the remedy where one exists; never empty
@@ -28,7 +29,14 @@ public record SealSupport(Status status, String reason) {
         /** The probe returned {@code EPERM}: a seccomp filter or security module forbids mseal. */
         BLOCKED_BY_POLICY,
         /** The probe failed in an unexpected way; the reason gives the details. */
-        PROBE_FAILED
+        PROBE_FAILED,
+        /**
+         * Immutable memory only: {@code memfd_create} is refused (a seccomp filter, a security module, a kernel
+         * before 3.17, or {@code vm.memfd_noexec}); the reason has the errno.
+         */
+        MEMFD_UNAVAILABLE,
+        /** Immutable memory only: the kernel refused file seals ({@code F_ADD_SEALS}) on a memfd. */
+        FILE_SEALS_UNAVAILABLE
     }
 
     /**

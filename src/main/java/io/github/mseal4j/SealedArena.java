@@ -1,6 +1,8 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.LibC;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.util.ArrayList;
@@ -18,24 +20,40 @@ import java.util.concurrent.atomic.AtomicLong;
  * try (SealedArena arena = SealedArena.create()) {
  *     MemorySegment key = arena.allocateFrom(ValueLayout.JAVA_BYTE, secretBytes);  // writable while building
  *     MemorySegment port = arena.allocateFrom(ValueLayout.JAVA_INT, 8443);
- *     arena.seal();                                   // read-only and sealed, all of it
+ *     arena.seal();                                   // read-only, sealed and immutable, all of it
  *     MemorySegment frozenKey = arena.sealedView(key); // the read-only view; `key` itself now throws
  * }
  * }
  *
+ * <h2>Immutable by default</h2>
+ * Where {@link Mseal#immutability()} is available, the arena's memory lives in {@code memfd}s and
+ * {@link #seal()} freezes it like {@link MappingOption#IMMUTABLE}: after that nothing in the process can write
+ * it, {@code /proc/self/mem} and {@code ptrace} included. Elsewhere it uses ordinary anonymous memory, sealed
+ * read-only, and {@link #isImmutable()} is false.
+ *
  * <h2>Building</h2>
  * {@link #allocate(long, long)} hands out zeroed, writable memory of any size and alignment, packed with a
- * bump pointer into a reservation of address space that is made accessible a chunk at a time: no system
- * call on the fast path, safe from many threads. An allocation larger than the chunk size gets a region of
- * its own. As a {@link SegmentAllocator}, the arena also offers {@code allocateFrom(...)} and the rest.
+ * bump pointer into a reservation of address space: no system call on the fast path, safe from many
+ * threads. An allocation that does not fit a chunk even at the worst alignment (larger than the chunk size
+ * less the alignment beyond a page) gets a region of its own, mapped at that alignment. As a
+ * {@link SegmentAllocator}, the arena also offers {@code allocateFrom(...)} and the rest.
  *
  * <h2>Sealing</h2>
  * {@link #seal()} makes every page in use read-only, unmaps the unused rest of each reservation, and seals
  * what remains: the memory can never again be written, unmapped or re-protected through its mapping.
  * Every segment handed out while building is <strong>invalidated</strong>: using it afterwards throws
- * {@link IllegalStateException} (it never crashes the JVM). {@link #sealedView(MemorySegment)} maps it to its
- * read-only view, which is valid for the life of the process. {@code allocate} after {@code seal()} throws
- * {@link IllegalStateException}.
+ * {@link IllegalStateException} with the JDK's message {@code Already closed} (it never crashes the JVM).
+ * {@link #sealedView(MemorySegment)} maps it to its read-only view, which is valid for the life of the
+ * process. {@code allocate} after {@code seal()} throws {@link IllegalStateException}.
+ *
+ * <h2>When sealing fails</h2>
+ * A failed {@code seal()} never leaves the arena reporting sealed. Before changing anything it checks the
+ * policy, that mseal still works, and that no segment is in use by a native call (such as a channel read into
+ * it): a failure there leaves the arena exactly as it was. A failure after that, before any memory is sealed
+ * for good, puts the arena back to building (usable, its data intact, sealable by a retry), except that the
+ * segments handed out before were invalidated: {@link #sealedView(MemorySegment)} finds them after a
+ * successful retry. Only a kernel failing half-way through the permanent steps leaves it part-sealed; then
+ * {@code allocate} refuses, and {@code seal()} again finishes the job.
  *
  * <h2>Lifetime and cost</h2>
  * Sealed memory is never freed: it stays mapped until the process exits, {@code close()} included. Each
@@ -49,24 +67,31 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     /** Reservations are this many chunks of address space (without committing memory), at most 1 GiB. */
     private static final long CHUNKS_PER_RESERVATION = 256;
     private static final long MAX_RESERVATION = 1L << 30;
-    /** {@link Chunk#next} once the arena is sealed or closed: no allocation can succeed any more. */
+    /** {@link Chunk#next} while sealing, and once sealed or closed: no allocation can succeed. */
     private static final long FROZEN = -1;
+
+    private enum State { BUILDING, SEALING, PART_SEALED, SEALED, CLOSED }
 
     private final long chunkSize;
     private final long reservationSize;
     private final long pageSize;
+    /** Memory in memfds, frozen by {@link #seal()}; false: anonymous memory. */
+    private final boolean immutable;
     private final Object lock = new Object();
 
     // Guarded by lock, except where marked.
     private final List<Chunk> chunks = new ArrayList<>();
     private final List<Whole> wholes = new ArrayList<>();
     private volatile Chunk current;  // read without the lock by allocate
-    private volatile boolean sealed;
-    private boolean closed;
+    private volatile State state = State.BUILDING;
+    /** The arena of every segment handed out while building: closing it invalidates them all at once. */
+    private Arena building;
+    /** {@link #seal()} completed, so the lists describe sealed memory (also once closed). */
+    private boolean sealedOnce;
 
     /**
-     * Part of a reservation in use: allocations bump {@code next} up to {@code committed}, the end of the
-     * accessible pages; {@code view} covers them.
+     * A reservation in use: allocations bump {@code next} up to {@code committed}, the end of the accessible
+     * pages; {@code view} covers them; {@code end} is where the reservation ends.
      */
     private static final class Chunk {
         final MappedRegion region;
@@ -74,12 +99,16 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         final AtomicLong next = new AtomicLong();
         volatile long committed;
         volatile MemorySegment view;
+        long end;
+        long used;
         MemorySegment sealedView;
         long sealedBytes;
 
-        Chunk(MappedRegion region) {
+        Chunk(MappedRegion region, long committed) {
             this.region = region;
             this.base = region.address();
+            this.committed = committed;
+            this.end = region.byteSize();
         }
 
         boolean contains(long address, long byteSize) {
@@ -90,26 +119,25 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     /** An allocation too large for a chunk, in a region of its own. */
     private static final class Whole {
         final MappedRegion region;
-        final long offset;
         final long byteSize;
         MemorySegment sealedView;
 
-        Whole(MappedRegion region, long offset, long byteSize) {
+        Whole(MappedRegion region, long byteSize) {
             this.region = region;
-            this.offset = offset;
             this.byteSize = byteSize;
         }
 
         boolean contains(long address, long length) {
-            long start = region.address() + offset;
+            long start = region.address();
             return address >= start && address + length <= start + byteSize;
         }
     }
 
-    private SealedArena(long chunkSize) {
+    private SealedArena(long chunkSize, boolean immutable) {
         this.pageSize = Mseal.pageSize();
         this.chunkSize = chunkSize;
         this.reservationSize = Math.max(chunkSize, Math.min(MAX_RESERVATION, chunkSize * CHUNKS_PER_RESERVATION));
+        this.immutable = immutable;
     }
 
     /**
@@ -123,8 +151,9 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * An arena that makes memory accessible {@code chunkSize} bytes at a time, from reservations of 256 chunks
-     * of address space (at most 1 GiB); allocations larger than a chunk get a region of their own.
+     * An arena that packs allocations into reservations of 256 chunks of address space (at most 1 GiB);
+     * allocations that do not fit a chunk get a region of their own. Immutable memory where
+     * {@link Mseal#immutability()} is available, otherwise anonymous memory made accessible a chunk at a time.
      *
      * @param chunkSize a positive multiple of the page size
      * @return a new, empty arena
@@ -132,24 +161,35 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      * @throws UnsupportedOperationException if native calls are impossible here
      */
     public static SealedArena create(long chunkSize) {
+        return create(chunkSize, Mseal.immutability().available());
+    }
+
+    /** An arena backed by anonymous memory whatever the host offers; for tests of that fallback. */
+    static SealedArena createAnonymous(long chunkSize) {
+        return create(chunkSize, false);
+    }
+
+    private static SealedArena create(long chunkSize, boolean immutable) {
         long pageSize = Mseal.pageSize();
         if (chunkSize <= 0 || chunkSize % pageSize != 0) {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                 "chunkSize %d is not a positive multiple of the page size %d", chunkSize, pageSize));
         }
-        return new SealedArena(chunkSize);
+        return new SealedArena(chunkSize, immutable);
     }
 
     /**
-     * Allocates zeroed, writable memory, valid until {@link #seal()} or {@link #close()}. Thread-safe; no
-     * system call unless a new chunk is needed.
+     * Allocates zeroed, writable memory, valid until {@link #seal()} or {@link #close()}: after either,
+     * using it throws {@link IllegalStateException} with the JDK's message {@code Already closed}; after
+     * {@code seal()}, {@link #sealedView(MemorySegment)} gives its read-only view. Thread-safe; no system call
+     * unless a new reservation (or, for anonymous memory, chunk) is needed.
      *
      * @param byteSize the size; zero is allowed
      * @param byteAlignment a power of two
      * @return the memory, writable until {@code seal()}
      * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a
-     *     positive power of two
-     * @throws IllegalStateException if the arena is sealed or closed
+     *     positive power of two, or the two together are too large to map
+     * @throws IllegalStateException if the arena is sealed, being sealed, or closed
      * @throws SystemCallException if the kernel refuses to map more memory
      */
     @Override
@@ -160,7 +200,9 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         if (byteAlignment <= 0 || Long.bitCount(byteAlignment) != 1) {
             throw new IllegalArgumentException("byteAlignment must be a positive power of two: " + byteAlignment);
         }
-        if (byteSize > chunkSize || byteAlignment > chunkSize) {
+        // Even a fresh reservation starts only page-aligned: a larger alignment may cost up to this much.
+        long slack = byteAlignment > pageSize ? byteAlignment - pageSize : 0;
+        if (byteSize > chunkSize - slack) {
             return allocateWhole(byteSize, byteAlignment);
         }
         while (true) {
@@ -174,8 +216,12 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 long end = start + byteSize;
                 if (end <= chunk.committed && chunk.next.compareAndSet(next, end)) {
                     MemorySegment segment = chunk.view.asSlice(start, byteSize);
-                    if (sealed) {
-                        throw frozen(); // seal() ran meanwhile: the segment is already invalid
+                    while (!segment.scope().isAlive()) {
+                        // A seal() that failed replaced the views meanwhile; the allocation itself stands.
+                        if (state != State.BUILDING) {
+                            throw frozen();
+                        }
+                        segment = chunk.view.asSlice(start, byteSize);
                     }
                     return segment;
                 }
@@ -197,80 +243,219 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             }
             if (chunk != null) {
                 long next = chunk.next.get();
+                if (next == FROZEN) {
+                    throw frozen();
+                }
                 long end = alignUp(chunk.base + next, byteAlignment) - chunk.base + byteSize;
                 if (end <= chunk.committed) {
                     return;
                 }
-                if (end <= reservationSize) {
-                    long committed = Math.min(reservationSize, alignUp(end, chunkSize));
+                if (end <= chunk.end) {
+                    long committed = Math.min(chunk.end, alignUp(end, chunkSize));
                     chunk.region.protect(chunk.committed, committed - chunk.committed, Protection.READ_WRITE);
-                    chunk.view = chunk.region.segment(0, committed);
+                    chunk.view = LibC.view(chunk.base, committed, buildingArena());
                     chunk.committed = committed;
                     return;
                 }
             }
-            Chunk fresh = new Chunk(MappedRegion.reserve(reservationSize));
-            fresh.region.protect(0, chunkSize, Protection.READ_WRITE);
-            fresh.view = fresh.region.segment(0, chunkSize);
-            fresh.committed = chunkSize;
+            Chunk fresh = reserve();
+            fresh.view = LibC.view(fresh.base, fresh.committed, buildingArena());
             chunks.add(fresh);
             current = fresh;
         }
     }
 
-    private MemorySegment allocateWhole(long byteSize, long byteAlignment) {
-        // Regions start on a page; a larger alignment is met by mapping enough to slide to it.
-        long slack = byteAlignment > pageSize ? byteAlignment - pageSize : 0;
-        if (byteSize > Long.MAX_VALUE - pageSize - slack) {
-            throw new IllegalArgumentException("byteSize is too large to map: " + byteSize);
+    /**
+     * A new reservation. An immutable one is a memfd mapped whole (its pages cost nothing until written);
+     * an anonymous one is {@code PROT_NONE} address space whose first chunk is made accessible. Nothing is
+     * left mapped if that fails.
+     */
+    private Chunk reserve() {
+        if (immutable) {
+            MappedRegion region = MappedRegion.allocateAligned(reservationSize, pageSize, true);
+            return new Chunk(region, reservationSize);
         }
+        MappedRegion region = MappedRegion.reserve(reservationSize);
+        try {
+            region.protect(0, chunkSize, Protection.READ_WRITE);
+        } catch (RuntimeException e) {
+            closeAfterFailure(region, e);
+            throw e;
+        }
+        return new Chunk(region, chunkSize);
+    }
+
+    private static void closeAfterFailure(MappedRegion region, RuntimeException failure) {
+        try {
+            region.close();
+        } catch (RuntimeException again) {
+            failure.addSuppressed(again);
+        }
+    }
+
+    private MemorySegment allocateWhole(long byteSize, long byteAlignment) {
         synchronized (lock) {
             ensureBuilding();
-            MappedRegion region = MappedRegion.allocate(Math.max(1, byteSize + slack));
-            long offset = alignUp(region.address(), byteAlignment) - region.address();
-            wholes.add(new Whole(region, offset, byteSize));
-            return region.segment(offset, byteSize);
+            MappedRegion region = MappedRegion.allocateAligned(Math.max(1, byteSize), byteAlignment, immutable);
+            wholes.add(new Whole(region, byteSize));
+            return LibC.view(region.address(), byteSize, buildingArena());
+        }
+    }
+
+    private Arena buildingArena() {
+        if (building == null) {
+            building = Arena.ofShared();
+        }
+        return building;
+    }
+
+    /**
+     * Seals everything allocated so far: makes it read-only (immutable where the arena is), unmaps what is
+     * unused, and seals the rest. Every segment handed out by {@code allocate} is invalidated (using one then
+     * throws {@link IllegalStateException}: {@code Already closed}); {@link #sealedView(MemorySegment)} gives
+     * its read-only view. Idempotent. See the class documentation for what a failure leaves.
+     *
+     * @throws IllegalStateException if the arena is closed, or a segment it handed out is in use by a native
+     *     call right now (the arena is then unchanged)
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
+     * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
+     *     and the {@linkplain SealPolicy policy} is strict; the arena is then unchanged and still building
+     * @throws SystemCallException if a system call fails; the message of an arena left part-sealed says so
+     */
+    public void seal() {
+        synchronized (lock) {
+            switch (state) {
+                case CLOSED -> throw new IllegalStateException("the arena is closed");
+                case SEALED -> {
+                    return;
+                }
+                default -> {
+                }
+            }
+            boolean byKernel = Sealing.byKernel(); // refuses here, before anything changes, if the policy is strict
+            if (byKernel) {
+                MappedRegion.checkMsealStillWorks(); // a filter installed after the probe: nothing changed yet
+            }
+            if (state == State.BUILDING) {
+                prepare();
+            }
+            sealPrepared();
         }
     }
 
     /**
-     * Seals everything allocated so far: makes it read-only, unmaps what is unused, and seals the rest.
-     * Every segment handed out by {@code allocate} is invalidated; {@link #sealedView(MemorySegment)} gives its
-     * read-only view. Idempotent.
-     *
-     * @throws IllegalStateException if the arena is closed
-     * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
-     *     and the {@linkplain SealPolicy policy} is strict; the arena is then unchanged and still building
-     * @throws SystemCallException if a system call fails
+     * The steps that can be undone: stop allocating, invalidate every building segment (all at once, or not
+     * at all), give back the unused part of each reservation, and make anonymous memory read-only.
      */
-    public void seal() {
-        synchronized (lock) {
-            if (closed) {
-                throw new IllegalStateException("the arena is closed");
-            }
-            if (sealed) {
-                return;
-            }
-            Sealing.byKernel(); // refuses here, before anything changes, if the policy is strict
-            sealed = true;
-            for (Chunk chunk : chunks) {
-                long used = chunk.next.getAndSet(FROZEN);
-                if (used == 0) {
-                    // Only empty allocations, if any: give the memory back; they map to empty views.
-                    chunk.region.close();
-                    chunk.sealedView = MemorySegment.ofAddress(chunk.base).asReadOnly();
-                    continue;
+    private void prepare() {
+        for (Chunk chunk : chunks) {
+            chunk.used = chunk.next.getAndSet(FROZEN);
+        }
+        state = State.SEALING;
+        if (building != null) {
+            try {
+                building.close();
+            } catch (IllegalStateException e) {
+                for (Chunk chunk : chunks) {
+                    chunk.next.set(chunk.used);
                 }
-                chunk.sealedBytes = alignUp(used, pageSize);
-                // Read-only first (this also invalidates every segment handed out), then give back the rest.
-                chunk.region.protect(0, chunk.sealedBytes, Protection.READ);
+                state = State.BUILDING;
+                throw new IllegalStateException("a segment of this arena is in use by a native call (for example"
+                    + " I/O into it), so the arena cannot be sealed now; nothing was changed: retry when the call"
+                    + " has returned", e);
+            }
+            building = null;
+        }
+        try {
+            for (Chunk chunk : chunks) {
+                if (chunk.used == 0) {
+                    continue; // only empty allocations, if any: released once everything else is sealed
+                }
+                chunk.sealedBytes = alignUp(chunk.used, pageSize);
+                // Trim first: the tail ends where the mapping ends, so neither this nor the mprotect of the
+                // whole rest needs a split, which the kernel refuses at vm.max_map_count.
                 chunk.region.truncate(chunk.sealedBytes);
-                chunk.sealedView = chunk.region.sealReadOnly();
+                chunk.end = chunk.sealedBytes;
+                chunk.committed = Math.min(chunk.committed, chunk.sealedBytes);
+                if (!immutable) {
+                    chunk.region.protect(0, chunk.sealedBytes, Protection.READ);
+                }
+            }
+        } catch (RuntimeException e) {
+            backToBuilding(e);
+            throw e;
+        }
+    }
+
+    /** The permanent steps: seal every region read-only (freezing immutable ones). Resumable. */
+    private void sealPrepared() {
+        try {
+            for (Chunk chunk : chunks) {
+                if (chunk.used > 0 && chunk.sealedView == null) {
+                    chunk.sealedView = chunk.region.sealReadOnly();
+                }
             }
             for (Whole whole : wholes) {
-                whole.sealedView = whole.region.sealReadOnly().asSlice(whole.offset, whole.byteSize);
+                if (whole.sealedView == null) {
+                    whole.sealedView = whole.region.sealReadOnly().asSlice(0, whole.byteSize);
+                }
+            }
+        } catch (RuntimeException e) {
+            if (anythingPermanent()) {
+                state = State.PART_SEALED;
+                String note = "the arena is part-sealed: some of its memory is sealed for good; allocate() refuses,"
+                    + " and seal() again finishes the job";
+                throw e instanceof SystemCallException failure ? failure.withNote(note)
+                    : new IllegalStateException(note, e);
+            }
+            backToBuilding(e);
+            throw e;
+        }
+        for (Chunk chunk : chunks) {
+            if (chunk.used == 0 && chunk.sealedView == null) {
+                try {
+                    chunk.region.close();
+                } catch (RuntimeException e) {
+                    // Nothing of it was handed out but empty views; a reservation left mapped is only address space.
+                    System.getLogger("io.github.mseal4j").log(System.Logger.Level.WARNING,
+                        "mseal4j: an empty arena reservation could not be unmapped: " + e.getMessage());
+                }
+                chunk.sealedView = MemorySegment.ofAddress(chunk.base).asReadOnly();
             }
         }
+        state = State.SEALED;
+        sealedOnce = true;
+    }
+
+    private boolean anythingPermanent() {
+        for (Chunk chunk : chunks) {
+            if (chunk.used > 0 && chunk.region.sealedOrFreezing()) {
+                return true;
+            }
+        }
+        for (Whole whole : wholes) {
+            if (whole.region.sealedOrFreezing()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Undoes {@link #prepare()} after a failure: writable again, new views, allocations resume. */
+    private void backToBuilding(RuntimeException failure) {
+        for (Chunk chunk : chunks) {
+            try {
+                if (!immutable && chunk.used > 0) {
+                    chunk.region.protect(0, chunk.sealedBytes, Protection.READ_WRITE);
+                }
+            } catch (RuntimeException again) {
+                failure.addSuppressed(again);
+            }
+            chunk.sealedBytes = 0;
+            chunk.view = LibC.view(chunk.base, chunk.committed, buildingArena());
+            chunk.next.set(chunk.used);
+        }
+        state = State.BUILDING;
     }
 
     /**
@@ -281,11 +466,11 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      */
     public boolean isSealed() {
         synchronized (lock) {
-            if (!sealed) {
+            if (state != State.SEALED && !(state == State.CLOSED && sealedBeforeClose())) {
                 return false;
             }
             for (Chunk chunk : chunks) {
-                if (chunk.sealedBytes > 0 && !chunk.region.isSealed()) {
+                if (chunk.used > 0 && !chunk.region.isSealed()) {
                     return false;
                 }
             }
@@ -299,12 +484,42 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     }
 
     /**
+     * Whether {@link #seal()} has completed and the kernel reports all of the arena's memory immutable:
+     * shared, sealed, and never writable again (see {@link MappedRegion#isImmutable()}). False where the arena
+     * fell back to anonymous memory because {@link Mseal#immutability()} is not available.
+     *
+     * @return true when sealed and immutable
+     */
+    public boolean isImmutable() {
+        synchronized (lock) {
+            if (!immutable || (state != State.SEALED && !(state == State.CLOSED && sealedBeforeClose()))) {
+                return false;
+            }
+            for (Chunk chunk : chunks) {
+                if (chunk.used > 0 && !chunk.region.isImmutable()) {
+                    return false;
+                }
+            }
+            for (Whole whole : wholes) {
+                if (!whole.region.isImmutable()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private boolean sealedBeforeClose() {
+        return sealedOnce;
+    }
+
+    /**
      * The sealed, read-only view of memory this arena handed out before {@link #seal()}: same address, same
      * size, valid for the life of the process.
      *
      * @param building a segment returned by {@link #allocate(long, long)} (or a slice of one)
      * @return the read-only view of the same bytes
-     * @throws IllegalStateException if the arena is not sealed yet
+     * @throws IllegalStateException if the arena is not sealed (yet, or completely)
      * @throws IllegalArgumentException if the segment is not memory of this arena
      */
     public MemorySegment sealedView(MemorySegment building) {
@@ -315,17 +530,19 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         long address = building.address();
         long length = building.byteSize();
         synchronized (lock) {
-            if (!sealed) {
-                throw new IllegalStateException("the arena is not sealed yet");
+            if (state != State.SEALED && !(state == State.CLOSED && sealedBeforeClose())) {
+                throw new IllegalStateException(state == State.PART_SEALED
+                    ? "the arena is part-sealed: a seal() failed half-way; call seal() again"
+                    : "the arena is not sealed yet");
             }
             for (Chunk chunk : chunks) {
-                if (chunk.contains(address, length)) {
+                if (chunk.sealedView != null && chunk.contains(address, length)) {
                     return chunk.sealedView.asSlice(address - chunk.base, length);
                 }
             }
             for (Whole whole : wholes) {
                 if (whole.contains(address, length)) {
-                    return whole.sealedView.asSlice(address - whole.region.address() - whole.offset, length);
+                    return whole.sealedView.asSlice(address - whole.region.address(), length);
                 }
             }
         }
@@ -336,26 +553,58 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     /**
      * Before {@link #seal()}: unmaps everything and invalidates every segment handed out. After: releases the
      * arena's Java state; the sealed memory and its views stay. Idempotent.
+     *
+     * @throws IllegalStateException if a segment handed out is in use by a native call right now; the arena
+     *     is then unchanged and {@code close()} can be retried
+     * @throws SystemCallException if the kernel refuses to unmap a region (the arena is closed; the message
+     *     names what stays mapped)
      */
     @Override
     public void close() {
         synchronized (lock) {
-            if (closed) {
+            if (state == State.CLOSED) {
                 return;
             }
-            closed = true;
+            if (building != null) {
+                try {
+                    building.close();
+                } catch (IllegalStateException e) {
+                    throw new IllegalStateException("a segment of this arena is in use by a native call (for"
+                        + " example I/O into it), so the arena cannot be closed now; retry when the call has"
+                        + " returned", e);
+                }
+                building = null;
+            }
+            boolean wasSealed = state == State.SEALED;
+            state = State.CLOSED;
+            RuntimeException failure = null;
             for (Chunk chunk : chunks) {
                 chunk.next.set(FROZEN);
-                chunk.region.close();
+                failure = closeCollecting(chunk.region, failure);
             }
             for (Whole whole : wholes) {
-                whole.region.close();
+                failure = closeCollecting(whole.region, failure);
             }
-            if (!sealed) {
+            if (!wasSealed) {
                 chunks.clear();
                 wholes.clear();
             }
+            if (failure != null) {
+                throw failure;
+            }
         }
+    }
+
+    private static RuntimeException closeCollecting(MappedRegion region, RuntimeException failure) {
+        try {
+            region.close();
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                return e;
+            }
+            failure.addSuppressed(e);
+        }
+        return failure;
     }
 
     /** The number of kernel mappings (regions) the arena has made so far; for budgets and tests. */
@@ -368,19 +617,29 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     @Override
     public String toString() {
         synchronized (lock) {
-            return String.format(Locale.ROOT, "SealedArena[chunk %d bytes, %d regions%s]", chunkSize,
-                chunks.size() + wholes.size(), closed ? ", closed" : sealed ? ", sealed" : "");
+            return String.format(Locale.ROOT, "SealedArena[%s, chunk %d bytes, %d regions%s]",
+                immutable ? "immutable" : "anonymous", chunkSize, chunks.size() + wholes.size(),
+                switch (state) {
+                    case CLOSED -> ", closed";
+                    case SEALED -> ", sealed";
+                    case PART_SEALED -> ", part-sealed";
+                    default -> "";
+                });
         }
     }
 
     private void ensureBuilding() {
-        if (closed || sealed) {
+        if (state != State.BUILDING) {
             throw frozen();
         }
     }
 
     private IllegalStateException frozen() {
-        return new IllegalStateException(closed ? "the arena is closed" : "the arena is sealed: no more allocations");
+        return new IllegalStateException(switch (state) {
+            case CLOSED -> "the arena is closed";
+            case PART_SEALED -> "the arena is part-sealed: a seal() failed half-way; call seal() again";
+            default -> "the arena is sealed: no more allocations";
+        });
     }
 
     private static long alignUp(long value, long alignment) {

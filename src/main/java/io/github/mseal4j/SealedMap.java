@@ -3,40 +3,53 @@ package io.github.mseal4j;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.internal.SipHash;
+import io.github.mseal4j.internal.Smaps;
+import io.github.mseal4j.internal.Utf8;
 import java.lang.foreign.Arena;
-import java.lang.ref.Cleaner;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
+import java.lang.ref.Cleaner;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.util.ArrayList;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.Arrays;
-import java.util.List;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.BiConsumer;
 
 /**
  * An immutable map from byte strings to byte strings that lives off-heap in sealed, read-only memory: an
  * allow-list, a table of keys, a configuration that nothing in the process can change or remap once built.
+ * Where {@link Mseal#immutability()} is available (the default on Linux 6.10+), the memory is immutable:
+ * not even {@code /proc/self/mem} or a debugger can write it ({@link #isImmutable()}).
  *
  * {@snippet :
  * SealedMap config = SealedMap.builder()
  *     .put("db.host", "10.0.0.5")
  *     .put("db.port", "5432")
- *     .build();                       // laid out off-heap, made read-only, sealed
+ *     .build();                       // laid out off-heap, made read-only and immutable, sealed
  * String host = config.get("db.host");
  * MemorySegment port = config.get("db.port".getBytes(StandardCharsets.UTF_8));  // read-only view
+ * Map<String, String> asMap = config.asMap();                                   // a java.util.Map view
  * }
+ *
+ * <h2>Strings</h2>
+ * {@code String} keys and values are stored as UTF-8. A string that UTF-8 cannot encode (one with a lone
+ * surrogate, such as {@code "\ud800"}) is refused with {@link IllegalArgumentException} when put, and is
+ * never found when looked up: an encoder would turn it into {@code "?"}, and an allow-list must not confuse
+ * the two. Lookups by {@code String} hash and compare the string's chars directly against the stored bytes,
+ * allocating nothing but the returned value. Keys and values are not NUL-terminated, so
+ * {@link MemorySegment#getString(long)} does not apply to the segments {@link #forEach} passes; use
+ * {@link #asMap()} for strings.
  *
  * <h2>Layout and cost</h2>
  * One mapping holds a header, an open-addressing hash table (8 bytes per slot, at most half full) and the
  * entries (a 16-byte header, the key, the value, padded to 8 bytes). The map object itself holds a handful of
- * fields whatever its size: no per-entry Java objects. A lookup hashes the key, probes the table and compares
- * bytes; it allocates nothing but the returned view. Offsets are 64-bit, so a map may exceed 4 GiB.
+ * fields whatever its size: no per-entry Java objects. Offsets are 64-bit, so a map may exceed 4 GiB.
  *
  * <h2>Hash flooding</h2>
  * Keys are hashed with SipHash-1-3 under a 128-bit key drawn from {@link SecureRandom} for each map, so
@@ -53,17 +66,19 @@ import java.util.function.BiConsumer;
 public final class SealedMap {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
-    private static final VarHandle BYTES_AS_LONG =
-        MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
     private static final long MAGIC = 0x4d5345414c344a4dL; // "MSEAL4JM"
     private static final int HEADER_BYTES = 64;
     private static final int ENTRY_HEADER_BYTES = 16;
+    /** Entry flags, in the int after the key length. */
+    private static final int VALUE_ASCII = 1;
+    /** Header flag: every key and value is well-formed UTF-8, so {@link #asMap()} can decode them. */
+    private static final long ALL_UTF8 = 1;
     /** A slot: the hash's top 16 bits, then the entry offset divided by 8 (entries are 8-aligned). */
     private static final int TAG_SHIFT = 48;
     private static final long OFFSET_MASK = (1L << TAG_SHIFT) - 1;
     private static final SecureRandom SEEDS = new SecureRandom();
-    private static final Cleaner CLEANER = Cleaner.create();
-    /** Maps at least this large ask for transparent huge pages. */
+    private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
+    /** Maps at least this large ask for transparent huge pages, where their memory can have them. */
     private static final long HUGE_PAGE_WORTHWHILE = 4L << 20;
 
     private final MemorySegment data;
@@ -72,14 +87,16 @@ public final class SealedMap {
     private final long mask;
     private final int size;
     private final long entriesEnd;
+    private final boolean allUtf8;
 
-    private SealedMap(MemorySegment data, long k0, long k1, long capacity, int size, long entriesEnd) {
+    private SealedMap(MemorySegment data, long k0, long k1, long capacity, int size, long entriesEnd, boolean allUtf8) {
         this.data = data;
         this.k0 = k0;
         this.k1 = k1;
         this.mask = capacity - 1;
         this.size = size;
         this.entriesEnd = entriesEnd;
+        this.allUtf8 = allUtf8;
     }
 
     /**
@@ -97,8 +114,11 @@ public final class SealedMap {
      * @param map the entries
      * @return the sealed map
      * @throws NullPointerException if {@code map}, a key or a value is null
+     * @throws IllegalArgumentException if a key or value has a lone surrogate (UTF-8 cannot encode it), or the
+     *     {@linkplain SealPolicy policy} property names no policy
      * @throws UnsupportedOperationException if mseal is not available here and the {@linkplain SealPolicy policy} is
      *     strict
+     * @throws SystemCallException if mapping or sealing fails
      */
     public static SealedMap copyOf(Map<String, String> map) {
         Builder builder = builder();
@@ -114,22 +134,35 @@ public final class SealedMap {
      */
     public MemorySegment get(byte[] key) {
         long entry = find(key);
-        if (entry < 0) {
-            return null;
-        }
-        int keyLength = data.get(INT, entry);
-        return data.asSlice(entry + ENTRY_HEADER_BYTES + keyLength, data.get(LONG, entry + 8));
+        return entry < 0 ? null : value(entry);
     }
 
     /**
-     * The value of {@code key}, keys and values taken as UTF-8.
+     * The value of {@code key}, keys and values taken as UTF-8. The key is hashed and compared as it is,
+     * without encoding it; a value that is not well-formed UTF-8 (put as bytes) decodes with replacement
+     * characters.
      *
      * @param key the key
-     * @return the value decoded from UTF-8, or null when the key is absent
+     * @return the value decoded from UTF-8, or null when the key is absent (always, for a key with a lone
+     *     surrogate)
+     * @throws IllegalStateException if the value is too long for a {@code String} (more than
+     *     {@code Integer.MAX_VALUE - 8} bytes; get it as a segment)
      */
     public String get(String key) {
-        MemorySegment value = get(key.getBytes(StandardCharsets.UTF_8));
-        return value == null ? null : new String(value.toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        long entry = find(key);
+        return entry < 0 ? null : decodeValue(entry);
+    }
+
+    /**
+     * The value of {@code key}, or {@code defaultValue} when it is absent: as {@link Map#getOrDefault}.
+     *
+     * @param key the key
+     * @param defaultValue what to return for an absent key; may be null
+     * @return the value decoded from UTF-8, or {@code defaultValue}
+     */
+    public String getOrDefault(String key, String defaultValue) {
+        long entry = find(key);
+        return entry < 0 ? defaultValue : decodeValue(entry);
     }
 
     /**
@@ -143,6 +176,16 @@ public final class SealedMap {
     }
 
     /**
+     * Whether the map has {@code key} (as UTF-8). Decodes nothing and allocates nothing.
+     *
+     * @param key the key
+     * @return true when present; false for a key with a lone surrogate
+     */
+    public boolean containsKey(String key) {
+        return find(key) >= 0;
+    }
+
+    /**
      * The number of entries.
      *
      * @return the size
@@ -152,14 +195,36 @@ public final class SealedMap {
     }
 
     /**
+     * Whether the map has no entries.
+     *
+     * @return {@code size() == 0}
+     */
+    public boolean isEmpty() {
+        return size == 0;
+    }
+
+    /**
+     * Whether the map's memory is immutable, as the kernel reports it (see {@link MappedRegion#isImmutable()}):
+     * true where {@link Mseal#immutability()} was available when the map was built. Reads smaps.
+     *
+     * @return true when nothing in the process can write the map
+     */
+    public boolean isImmutable() {
+        long start = data.address();
+        long end = start + data.byteSize();
+        return Smaps.coveredAndImmutable(Smaps.read(start, end), start, end);
+    }
+
+    /**
      * Calls {@code action} once for every entry, in the order the keys were first put, with read-only views of
-     * the key and the value.
+     * the key and the value. The views are not NUL-terminated: decode them with
+     * {@code new String(segment.toArray(ValueLayout.JAVA_BYTE), UTF_8)}, or use {@link #asMap()}.
      *
      * @param action what to do with each key and value
      */
     public void forEach(BiConsumer<MemorySegment, MemorySegment> action) {
         Objects.requireNonNull(action, "action");
-        long entry = HEADER_BYTES + (mask + 1) * 8;
+        long entry = tableEnd();
         while (entry < entriesEnd) {
             int keyLength = data.get(INT, entry);
             long valueLength = data.get(LONG, entry + 8);
@@ -167,6 +232,24 @@ public final class SealedMap {
             action.accept(data.asSlice(key, keyLength), data.asSlice(key + keyLength, valueLength));
             entry = align8(key + keyLength + valueLength);
         }
+    }
+
+    /**
+     * This map as an unmodifiable {@link Map}{@code <String, String>} that decodes keys and values from UTF-8
+     * on access: {@code get} and {@code containsKey} are the map's own look-ups; iteration follows the order
+     * of first puts; {@code equals} and {@code hashCode} follow the {@link Map} contract, so it equals a
+     * {@code HashMap} with the same entries. Every mutator throws {@link UnsupportedOperationException}.
+     *
+     * @return the view
+     * @throws IllegalStateException if some key or value was put as bytes that are not well-formed UTF-8, which
+     *     a {@code Map<String, String>} cannot represent faithfully
+     */
+    public Map<String, String> asMap() {
+        if (!allUtf8) {
+            throw new IllegalStateException("the map holds keys or values that are not well-formed UTF-8 (put as"
+                + " bytes); read them with get(byte[]) and forEach instead");
+        }
+        return new StringView();
     }
 
     /** The sealed memory that holds the map; for tests. */
@@ -178,7 +261,7 @@ public final class SealedMap {
     long displacedEntries() {
         long displaced = 0;
         for (long index = 0; index <= mask; index++) {
-            long slot = data.get(ValueLayout.JAVA_LONG, HEADER_BYTES + (index << 3));
+            long slot = data.get(LONG, HEADER_BYTES + (index << 3));
             if (slot != 0) {
                 long entry = (slot & OFFSET_MASK) << 3;
                 long home = SipHash.hash13(k0, k1, data, entry + ENTRY_HEADER_BYTES, data.get(INT, entry)) & mask;
@@ -193,74 +276,177 @@ public final class SealedMap {
         return "SealedMap[" + size + " entries, " + data.byteSize() + " bytes sealed]";
     }
 
+    private long tableEnd() {
+        return HEADER_BYTES + ((mask + 1) << 3);
+    }
+
+    private MemorySegment value(long entry) {
+        int keyLength = data.get(INT, entry);
+        return data.asSlice(entry + ENTRY_HEADER_BYTES + keyLength, data.get(LONG, entry + 8));
+    }
+
+    private String decodeValue(long entry) {
+        int keyLength = data.get(INT, entry);
+        return decode(entry + ENTRY_HEADER_BYTES + keyLength, data.get(LONG, entry + 8),
+            (data.get(INT, entry + 4) & VALUE_ASCII) != 0);
+    }
+
+    private String decode(long offset, long length, boolean ascii) {
+        if (length > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("a value of " + length + " bytes is too long for a String; get it as a"
+                + " segment with get(byte[])");
+        }
+        byte[] bytes = new byte[(int) length];
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, offset, bytes, 0, bytes.length);
+        return new String(bytes, ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
+    }
+
     /** The offset of {@code key}'s entry, or -1. */
     private long find(byte[] key) {
         long hash = SipHash.hash13(k0, k1, key);
         long tag = hash >>> TAG_SHIFT;
-        long index = hash & mask;
-        while (true) {
-            long slot = data.get(ValueLayout.JAVA_LONG, HEADER_BYTES + (index << 3));
+        for (long index = hash & mask; ; index = (index + 1) & mask) {
+            long slot = data.get(LONG, HEADER_BYTES + (index << 3));
             if (slot == 0) {
                 return -1;
             }
             if (slot >>> TAG_SHIFT == tag) {
                 long entry = (slot & OFFSET_MASK) << 3;
-                if (data.get(INT, entry) == key.length && sameBytes(entry + ENTRY_HEADER_BYTES, key)) {
+                if (data.get(INT, entry) == key.length && MemorySegment.mismatch(data, entry + ENTRY_HEADER_BYTES,
+                        entry + ENTRY_HEADER_BYTES + key.length, MemorySegment.ofArray(key), 0, key.length) == -1) {
                     return entry;
                 }
             }
-            index = (index + 1) & mask;
         }
     }
 
-    private boolean sameBytes(long offset, byte[] key) {
-        int i = 0;
-        for (; i + 8 <= key.length; i += 8) {
-            if (data.get(LONG, offset + i) != (long) BYTES_AS_LONG.get(key, i)) {
-                return false;
+    /** The offset of {@code key}'s entry (UTF-8), or -1; never found for a key with a lone surrogate. */
+    private long find(String key) {
+        long hash = SipHash.hash13Utf8(k0, k1, key);
+        long tag = hash >>> TAG_SHIFT;
+        for (long index = hash & mask; ; index = (index + 1) & mask) {
+            long slot = data.get(LONG, HEADER_BYTES + (index << 3));
+            if (slot == 0) {
+                return -1;
+            }
+            if (slot >>> TAG_SHIFT == tag) {
+                long entry = (slot & OFFSET_MASK) << 3;
+                if (Utf8.equalsBytes(data, entry + ENTRY_HEADER_BYTES, data.get(INT, entry), key)) {
+                    return entry;
+                }
             }
         }
-        for (; i < key.length; i++) {
-            if (data.get(ValueLayout.JAVA_BYTE, offset + i) != key[i]) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static long align8(long offset) {
         return (offset + 7) & ~7L;
     }
 
+    /** The bytes an entry takes: header, key, value, padded to 8. Overflow is refused, never wrapped. */
+    static long entryBytes(int keyLength, long valueLength) {
+        return align8(Math.addExact(Math.addExact(ENTRY_HEADER_BYTES, (long) keyLength), valueLength));
+    }
+
+    /** {@link #asMap()}: decodes on access, answers look-ups from the sealed table. */
+    private final class StringView extends AbstractMap<String, String> {
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            return key instanceof String text && find(text) >= 0;
+        }
+
+        @Override
+        public String get(Object key) {
+            return key instanceof String text ? SealedMap.this.get(text) : null;
+        }
+
+        @Override
+        public String getOrDefault(Object key, String defaultValue) {
+            return key instanceof String text ? SealedMap.this.getOrDefault(text, defaultValue) : defaultValue;
+        }
+
+        @Override
+        public Set<Entry<String, String>> entrySet() {
+            return new AbstractSet<>() {
+                @Override
+                public int size() {
+                    return size;
+                }
+
+                @Override
+                public boolean contains(Object o) {
+                    return o instanceof Map.Entry<?, ?> e && e.getKey() instanceof String key
+                        && e.getValue() instanceof String value && value.equals(SealedMap.this.get(key));
+                }
+
+                @Override
+                public Iterator<Entry<String, String>> iterator() {
+                    return new Iterator<>() {
+                        private long entry = tableEnd();
+
+                        @Override
+                        public boolean hasNext() {
+                            return entry < entriesEnd;
+                        }
+
+                        @Override
+                        public Entry<String, String> next() {
+                            if (entry >= entriesEnd) {
+                                throw new NoSuchElementException();
+                            }
+                            int keyLength = data.get(INT, entry);
+                            long valueLength = data.get(LONG, entry + 8);
+                            long keyAt = entry + ENTRY_HEADER_BYTES;
+                            String key = decode(keyAt, keyLength, false);
+                            String value = decode(keyAt + keyLength, valueLength,
+                                (data.get(INT, entry + 4) & VALUE_ASCII) != 0);
+                            entry = align8(keyAt + keyLength + valueLength);
+                            return new SimpleImmutableEntry<>(key, value);
+                        }
+                    };
+                }
+            };
+        }
+    }
+
     /**
-     * Collects entries, then lays them out and seals them with {@link #build()}. Keys and values are copied
-     * when put, off-heap, into memory that {@code build()} frees (or, for a builder dropped unbuilt, a
-     * cleaner). When a key is put twice, the last value wins (the key keeps its first position for
-     * {@link SealedMap#forEach}). Empty keys and values are allowed; null is not. Not thread-safe; spent by
-     * {@code build()}.
+     * Collects entries, then lays them out and seals them with {@link #build()}. {@code String}s are kept as
+     * they are until {@code build()} (they are immutable); bytes and segments are copied when put, off-heap,
+     * into memory that {@code build()} frees (or, for a builder dropped unbuilt, a cleaner). When a key is put
+     * twice, the last value wins (the key keeps its first position for {@link SealedMap#forEach}); a
+     * {@code String} key and a byte key with the same UTF-8 bytes are the same key. Empty keys and values are
+     * allowed; null is not. Not thread-safe.
      */
     public static final class Builder {
+        private static final Cleaner CLEANER = Cleaner.create();
         /** Staging blocks start small (small maps stay cheap) and double up to this size. */
         private static final long MAX_BLOCK = 1L << 20;
         private static final long FIRST_BLOCK = 16L << 10;
+        private static final int KEY_UTF8 = 2;
+        private static final int VALUE_UTF8 = 4;
 
         /**
-         * Staging memory: freed by {@code build()}, or by the cleaner once a builder is dropped unbuilt. (Not
-         * an automatic arena: those count against {@code -XX:MaxDirectMemorySize}, which would cap maps at
-         * the heap's size.)
+         * Staging memory for bytes and segments, made on their first put: freed by {@code build()}, or by the
+         * cleaner once a builder is dropped unbuilt. (Not an automatic arena: those count against
+         * {@code -XX:MaxDirectMemorySize}, which would cap maps at the heap's size.)
          */
-        private final Arena staging = Arena.ofShared();
-        private final Cleaner.Cleanable release = CLEANER.register(this, staging::close);
-        private final List<MemorySegment> blocks = new ArrayList<>();
+        private Arena staging;
+        private Cleaner.Cleanable release;
         private MemorySegment block = MemorySegment.NULL;
         private long blockUsed;
         private long nextBlock = FIRST_BLOCK;
-        // Per entry, in put order: where its key (then value) is staged, the lengths, the hash.
-        private MemorySegment[] where = new MemorySegment[16];
-        private long[] offset = new long[16];
+        // Per entry, in put order: the key and the value (a String, or a staged segment), their UTF-8 lengths,
+        // the hash, and flags (ASCII value, well-formed key, well-formed value).
+        private Object[] keys = new Object[16];
+        private Object[] values = new Object[16];
         private int[] keyLength = new int[16];
         private long[] valueLength = new long[16];
         private long[] hash = new long[16];
+        private byte[] flags = new byte[16];
         private int count;
         /** Open addressing over entry numbers + 1, to find a key put before. */
         private int[] index = new int[32];
@@ -274,9 +460,10 @@ public final class SealedMap {
         /**
          * Adds or replaces an entry.
          *
-         * @param key the key bytes, copied
+         * @param key the key bytes, copied; at most {@code Integer.MAX_VALUE - 8} of them
          * @param value the value bytes, copied
          * @return this builder
+         * @throws IllegalStateException if the builder is spent
          */
         public Builder put(byte[] key, byte[] value) {
             return put(MemorySegment.ofArray(Objects.requireNonNull(key, "key")),
@@ -289,10 +476,21 @@ public final class SealedMap {
          * @param key the key
          * @param value the value
          * @return this builder
+         * @throws IllegalArgumentException if the key or the value has a lone surrogate, which UTF-8 cannot
+         *     encode (an encoder would make it {@code "?"}, and so another key)
+         * @throws IllegalStateException if the builder is spent
          */
         public Builder put(String key, String value) {
-            return put(Objects.requireNonNull(key, "key").getBytes(StandardCharsets.UTF_8),
-                Objects.requireNonNull(value, "value").getBytes(StandardCharsets.UTF_8));
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(value, "value");
+            ensureUnspent();
+            long keyBytes = utf8Length(key, "key");
+            long valueBytes = utf8Length(value, "value");
+            if (keyBytes > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("a key of " + keyBytes + " bytes is too long");
+            }
+            int flag = KEY_UTF8 | VALUE_UTF8 | (valueBytes == value.length() ? VALUE_ASCII : 0);
+            return add(key, (int) keyBytes, value, valueBytes, SipHash.hash13Utf8(k0, k1, key), flag);
         }
 
         /**
@@ -301,37 +499,36 @@ public final class SealedMap {
          * @param key the key bytes; at most {@code Integer.MAX_VALUE - 8} of them
          * @param value the value bytes
          * @return this builder
+         * @throws IllegalArgumentException if the key is too long
          * @throws IllegalStateException if the builder is spent, or a segment's scope is closed
          */
         public Builder put(MemorySegment key, MemorySegment value) {
             Objects.requireNonNull(key, "key");
             Objects.requireNonNull(value, "value");
-            if (spent) {
-                throw new IllegalStateException("the builder is spent: build() was called");
-            }
+            ensureUnspent();
             if (key.byteSize() > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException("a key of " + key.byteSize() + " bytes is too long");
             }
             int keyBytes = (int) key.byteSize();
             long valueBytes = value.byteSize();
-            MemorySegment target = stage(keyBytes + valueBytes);
-            long at = target == block ? blockUsed : 0;
-            MemorySegment.copy(key, 0, target, at, keyBytes);
-            MemorySegment.copy(value, 0, target, at + keyBytes, valueBytes);
-            if (target == block) {
-                blockUsed = align8(blockUsed + keyBytes + valueBytes);
-            }
-            long keyHash = SipHash.hash13(k0, k1, target, at, keyBytes);
+            MemorySegment stagedKey = stage(key);
+            MemorySegment stagedValue = stage(value);
+            int flag = (Utf8.isWellFormed(stagedKey, 0, keyBytes) ? KEY_UTF8 : 0)
+                | (Utf8.isWellFormed(stagedValue, 0, valueBytes) ? VALUE_UTF8 : 0)
+                | (ascii(stagedValue) ? VALUE_ASCII : 0);
+            return add(stagedKey, keyBytes, stagedValue, valueBytes,
+                SipHash.hash13(k0, k1, stagedKey, 0, keyBytes), flag);
+        }
 
+        private Builder add(Object key, int keyBytes, Object value, long valueBytes, long keyHash, int flag) {
             int slot = (int) (keyHash & (index.length - 1));
             while (index[slot] != 0) {
                 int other = index[slot] - 1;
-                if (hash[other] == keyHash && keyLength[other] == keyBytes && MemorySegment.mismatch(
-                    where[other], offset[other], offset[other] + keyBytes, target, at, at + keyBytes) == -1) {
+                if (hash[other] == keyHash && keyLength[other] == keyBytes && sameKey(keys[other], key, keyBytes)) {
                     // Last put wins; the key keeps its place.
-                    where[other] = target;
-                    offset[other] = at;
+                    values[other] = value;
                     valueLength[other] = valueBytes;
+                    flags[other] = (byte) (flags[other] & KEY_UTF8 | flag & ~KEY_UTF8);
                     return this;
                 }
                 slot = (slot + 1) & (index.length - 1);
@@ -343,104 +540,206 @@ public final class SealedMap {
                     slot = (slot + 1) & (index.length - 1);
                 }
             }
-            where[count] = target;
-            offset[count] = at;
+            keys[count] = key;
+            values[count] = value;
             keyLength[count] = keyBytes;
             valueLength[count] = valueBytes;
             hash[count] = keyHash;
+            flags[count] = (byte) flag;
             index[slot] = ++count;
             return this;
         }
 
+        private static boolean sameKey(Object a, Object b, int length) {
+            if (a instanceof String x && b instanceof String y) {
+                return x.equals(y);
+            }
+            if (a instanceof MemorySegment x && b instanceof MemorySegment y) {
+                return MemorySegment.mismatch(x, 0, length, y, 0, length) == -1;
+            }
+            MemorySegment bytes = (MemorySegment) (a instanceof MemorySegment ? a : b);
+            return Utf8.equalsBytes(bytes, 0, length, (String) (a instanceof String ? a : b));
+        }
+
         /**
-         * Lays the entries out in one fresh mapping, makes it read-only and seals it. The builder is spent
-         * afterwards, whether or not this succeeds. On failure, everything mapped is unmapped again and
-         * nothing is left sealed (except when the kernel fails half-way through sealing itself, with ENOMEM at
+         * Lays the entries out in one fresh mapping (immutable where {@link Mseal#immutability()} is
+         * available), makes it read-only and seals it. The builder is spent afterwards. If this fails, the
+         * builder is left as it was, so {@code build()} can be retried, and everything mapped is unmapped again
+         * (except when the kernel fails half-way through sealing itself, with ENOMEM at
          * {@code vm.max_map_count}: sealed pages can never be unmapped).
          *
          * @return the sealed map
          * @throws IllegalStateException if the builder is spent
+         * @throws IllegalArgumentException if the map would be too large to address, or the
+         *     {@linkplain SealPolicy policy} property names no policy
          * @throws UnsupportedOperationException if mseal is not available here and the
          *     {@linkplain SealPolicy policy} is strict
          * @throws SystemCallException if mapping or sealing fails, for example ENOMEM
          */
         public SealedMap build() {
-            if (spent) {
-                throw new IllegalStateException("the builder is spent: build() was called");
+            ensureUnspent();
+            if (Sealing.byKernel()) {
+                MappedRegion.checkMsealStillWorks(); // refuses before anything is mapped
+            }
+            // At most half full: the smallest power of two of at least twice the entries.
+            long capacity = Math.max(2, Long.highestOneBit(2L * count - 1) << 1);
+            long tableEnd = HEADER_BYTES + capacity * 8;
+            long total = tableEnd;
+            boolean allUtf8 = true;
+            try {
+                for (int i = 0; i < count; i++) {
+                    total = Math.addExact(total, entryBytes(keyLength[i], valueLength[i]));
+                    allUtf8 &= (flags[i] & (KEY_UTF8 | VALUE_UTF8)) == (KEY_UTF8 | VALUE_UTF8);
+                }
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("the map would exceed " + Long.MAX_VALUE + " bytes", e);
+            }
+            boolean immutable = Mseal.immutability().available();
+            long pageSize = Mseal.pageSize();
+            MappedRegion region = immutable ? MappedRegion.allocateAligned(total, pageSize, true)
+                : MappedRegion.allocate(total);
+            SealedMap map;
+            try {
+                MemorySegment memory = region.unscopedView();
+                populate(region, immutable);
+                memory.set(LONG, 0, MAGIC);
+                memory.set(LONG, 8, count);
+                memory.set(LONG, 16, capacity);
+                memory.set(LONG, 32, allUtf8 ? ALL_UTF8 : 0);
+                long entry = tableEnd;
+                for (int i = 0; i < count; i++) {
+                    memory.set(INT, entry, keyLength[i]);
+                    memory.set(INT, entry + 4, flags[i] & VALUE_ASCII);
+                    memory.set(LONG, entry + 8, valueLength[i]);
+                    long at = entry + ENTRY_HEADER_BYTES;
+                    write(memory, at, keys[i], keyLength[i]);
+                    write(memory, at + keyLength[i], values[i], valueLength[i]);
+                    long slot = hash[i] & (capacity - 1);
+                    while (memory.get(LONG, HEADER_BYTES + slot * 8) != 0) {
+                        slot = (slot + 1) & (capacity - 1);
+                    }
+                    memory.set(LONG, HEADER_BYTES + slot * 8, (hash[i] >>> TAG_SHIFT) << TAG_SHIFT | entry >>> 3);
+                    entry += entryBytes(keyLength[i], valueLength[i]);
+                }
+                memory.set(LONG, 24, entry);
+                MemorySegment sealed = region.sealReadOnly(true);
+                map = new SealedMap(sealed, k0, k1, capacity, count, entry, allUtf8);
+            } catch (RuntimeException | Error e) {
+                try {
+                    region.close(); // unmaps whatever is not sealed; the builder stays as it was
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+                throw e;
             }
             spent = true;
-            try {
-                Sealing.byKernel(); // refuses before mapping anything, if the policy is strict
-                // At most half full: the smallest power of two of at least twice the entries.
-                long capacity = Math.max(2, Long.highestOneBit(2L * count - 1) << 1);
-                long entries = 0;
-                for (int i = 0; i < count; i++) {
-                    entries += align8(ENTRY_HEADER_BYTES + keyLength[i] + valueLength[i]);
-                }
-                long tableEnd = HEADER_BYTES + capacity * 8;
-                MappedRegion region = MappedRegion.allocate(tableEnd + entries);
-                if (region.byteSize() >= HUGE_PAGE_WORTHWHILE) {
-                    // Lookups jump around the whole map: huge pages save TLB misses. Only a hint; the
-                    // kernel may ignore it (THP disabled), and it is not a discarding advice.
-                    LibC.madvise(region.address(), region.byteSize(), Mman.MADV_HUGEPAGE);
-                }
-                try {
-                    MemorySegment memory = region.segment();
-                    memory.set(LONG, 0, MAGIC);
-                    memory.set(LONG, 8, count);
-                    memory.set(LONG, 16, capacity);
-                    long entry = tableEnd;
-                    for (int i = 0; i < count; i++) {
-                        memory.set(INT, entry, keyLength[i]);
-                        memory.set(LONG, entry + 8, valueLength[i]);
-                        MemorySegment.copy(where[i], offset[i], memory, entry + ENTRY_HEADER_BYTES,
-                            keyLength[i] + valueLength[i]);
-                        long slot = hash[i] & (capacity - 1);
-                        while (memory.get(ValueLayout.JAVA_LONG, HEADER_BYTES + slot * 8) != 0) {
-                            slot = (slot + 1) & (capacity - 1);
-                        }
-                        memory.set(ValueLayout.JAVA_LONG, HEADER_BYTES + slot * 8,
-                            (hash[i] >>> TAG_SHIFT) << TAG_SHIFT | entry >>> 3);
-                        entry = align8(entry + ENTRY_HEADER_BYTES + keyLength[i] + valueLength[i]);
-                    }
-                    MemorySegment sealed = region.sealReadOnly();
-                    return new SealedMap(sealed, k0, k1, capacity, count, entry);
-                } catch (RuntimeException | Error e) {
-                    region.close();
-                    throw e;
-                }
-            } finally {
+            if (release != null) {
                 release.clean();
-                blocks.clear();
-                where = null;
-                block = MemorySegment.NULL;
+            }
+            keys = null;
+            values = null;
+            block = MemorySegment.NULL;
+            return map;
+        }
+
+        /**
+         * Asks the kernel to fault the new mapping in with one call, rather than one page fault per page while
+         * writing, and, for large anonymous maps, for transparent huge pages (lookups jump around the whole map:
+         * huge pages save TLB misses; shared memory gets none where the kernel's {@code shmem_enabled} is
+         * {@code never}). Both are hints: a refusal (THP disabled; {@code MADV_POPULATE_WRITE} before Linux
+         * 5.14) changes nothing but speed, so it is only logged.
+         */
+        private static void populate(MappedRegion region, boolean immutable) {
+            long address = region.address();
+            long size = region.byteSize();
+            if (!immutable && size >= HUGE_PAGE_WORTHWHILE) {
+                hint(LibC.madvise(address, size, Mman.MADV_HUGEPAGE), "MADV_HUGEPAGE");
+            }
+            hint(LibC.madvise(address, size, Mman.MADV_POPULATE_WRITE), "MADV_POPULATE_WRITE");
+        }
+
+        private static void hint(int errno, String advice) {
+            if (errno != 0) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "mseal4j: madvise(" + advice + ") declined: "
+                    + io.github.mseal4j.internal.Errno.name(errno) + "; the map is built without it");
             }
         }
 
-        /** Where to copy {@code bytes} bytes: the current block, a new block, or (if large) a segment of its own. */
-        private MemorySegment stage(long bytes) {
-            if (bytes > MAX_BLOCK / 4) {
-                MemorySegment own = staging.allocate(Math.max(1, bytes), 8);
-                blocks.add(own);
-                return own;
+        private static void write(MemorySegment memory, long at, Object what, long length) {
+            if (what instanceof String text) {
+                byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+                MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, at, bytes.length);
+            } else {
+                MemorySegment.copy((MemorySegment) what, 0, memory, at, length);
             }
-            if (block == MemorySegment.NULL || blockUsed + bytes > block.byteSize()) {
-                long size = Math.max(nextBlock, align8(bytes));
-                nextBlock = Math.min(MAX_BLOCK, nextBlock * 2);
-                block = staging.allocate(size, 8);
-                blocks.add(block);
-                blockUsed = 0;
+        }
+
+        private void ensureUnspent() {
+            if (spent) {
+                throw new IllegalStateException("the builder is spent: build() was called");
             }
-            return block;
+        }
+
+        private static long utf8Length(String text, String what) {
+            long length = Utf8.length(text);
+            if (length < 0) {
+                int at = (int) (-1 - length);
+                throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                    "the %s has a lone surrogate U+%04X at index %d, which UTF-8 cannot encode (an encoder would"
+                        + " write '?', another key)", what, (int) text.charAt(at), at));
+            }
+            return length;
+        }
+
+        private static boolean ascii(MemorySegment bytes) {
+            long length = bytes.byteSize();
+            long i = 0;
+            for (; i + 8 <= length; i += 8) {
+                if ((bytes.get(LONG, i) & 0x8080808080808080L) != 0) {
+                    return false;
+                }
+            }
+            for (; i < length; i++) {
+                if (bytes.get(ValueLayout.JAVA_BYTE, i) < 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** A copy of {@code bytes} in the staging memory. */
+        private MemorySegment stage(MemorySegment bytes) {
+            long length = bytes.byteSize();
+            if (staging == null) {
+                Arena arena = Arena.ofShared();
+                staging = arena;
+                release = CLEANER.register(this, arena::close);
+            }
+            MemorySegment target;
+            if (length > MAX_BLOCK / 4) {
+                target = staging.allocate(Math.max(1, length), 8).asSlice(0, length);
+            } else {
+                if (block == MemorySegment.NULL || blockUsed + length > block.byteSize()) {
+                    long size = Math.max(nextBlock, align8(length));
+                    nextBlock = Math.min(MAX_BLOCK, nextBlock * 2);
+                    block = staging.allocate(size, 8);
+                    blockUsed = 0;
+                }
+                target = block.asSlice(blockUsed, length);
+                blockUsed = align8(blockUsed + length);
+            }
+            MemorySegment.copy(bytes, 0, target, 0, length);
+            return target;
         }
 
         private void grow() {
             int capacity = hash.length * 2;
-            where = Arrays.copyOf(where, capacity);
-            offset = Arrays.copyOf(offset, capacity);
+            keys = Arrays.copyOf(keys, capacity);
+            values = Arrays.copyOf(values, capacity);
             keyLength = Arrays.copyOf(keyLength, capacity);
             valueLength = Arrays.copyOf(valueLength, capacity);
             hash = Arrays.copyOf(hash, capacity);
+            flags = Arrays.copyOf(flags, capacity);
             index = new int[capacity * 2];
             for (int i = 0; i < count; i++) {
                 int slot = (int) (hash[i] & (index.length - 1));

@@ -1,12 +1,12 @@
 package io.github.mseal4j;
 
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Where the {@link SealPolicy} is decided: whether a seal goes to the kernel, is refused, or is degraded. */
 final class Sealing {
     private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
     private static final AtomicBoolean WARNED = new AtomicBoolean();
+    private static final AtomicBoolean WARNED_IMMUTABLE = new AtomicBoolean();
 
     private Sealing() {
     }
@@ -42,22 +42,45 @@ final class Sealing {
         return false;
     }
 
+    /**
+     * Whether an explicit {@link MappingOption#IMMUTABLE} gets immutable memory: true where
+     * {@link Mseal#immutability()} is available. Elsewhere, under {@link SealPolicy#STRICT}, throws
+     * {@link UnsupportedOperationException} with the reason; under {@link SealPolicy#BEST_EFFORT}, warns once per
+     * process and returns false (ordinary memory instead).
+     *
+     * @throws IllegalArgumentException if the policy property names no policy
+     */
+    static boolean immutableOrFallBack() {
+        SealSupport immutability = Mseal.immutability();
+        if (immutability.available()) {
+            return true;
+        }
+        if (policy() == SealPolicy.STRICT) {
+            throw new UnsupportedOperationException("cannot map immutable memory: " + immutability.reason());
+        }
+        if (WARNED_IMMUTABLE.compareAndSet(false, true)) {
+            LOG.log(System.Logger.Level.WARNING, "mseal4j: memory asked to be IMMUTABLE is ordinary memory instead,"
+                + " because " + immutability.reason() + "; the policy is best-effort (-D" + SealPolicy.PROPERTY
+                + "=best-effort)");
+        }
+        return false;
+    }
+
     /** The property, parsed once; an unknown value is kept as a message and reported at each use. */
     private static final class Configured {
         static final SealPolicy POLICY;
         static final String PROBLEM;
 
         static {
-            String value = System.getProperty(SealPolicy.PROPERTY, "strict").strip();
             SealPolicy policy = null;
-            for (SealPolicy candidate : SealPolicy.values()) {
-                if (candidate.propertyValue().equals(value.toLowerCase(Locale.ROOT))) {
-                    policy = candidate;
-                }
+            String problem = null;
+            try {
+                policy = SealPolicy.parse(System.getProperty(SealPolicy.PROPERTY, "strict"));
+            } catch (IllegalArgumentException e) {
+                problem = e.getMessage();
             }
             POLICY = policy;
-            PROBLEM = policy != null ? null : "-D" + SealPolicy.PROPERTY + "=" + value
-                + " is not a seal policy; use strict (the default) or best-effort";
+            PROBLEM = problem;
         }
     }
 }

@@ -46,10 +46,29 @@ public final class SystemCallException extends RuntimeException {
         Events.failed(operation, address, length, errno);
     }
 
+    private SystemCallException(SystemCallException original, String note) {
+        super(original.getMessage() + "; " + note, original);
+        this.operation = original.operation;
+        this.address = original.address;
+        this.length = original.length;
+        this.errno = original.errno;
+    }
+
+    /** This failure with {@code note} added to the message (what state it left); the original is the cause. */
+    SystemCallException withNote(String note) {
+        return new SystemCallException(this, note);
+    }
+
     private static String message(String operation, long address, long length, String arguments, int errno) {
         String remedy = Errno.remedy(operation, errno);
-        return String.format(Locale.ROOT, "%s(%s, %d%s) failed: %s (errno %d)%s", operation, Errno.hex(address),
-            length, arguments.isEmpty() ? "" : ", " + arguments, Errno.name(errno), errno,
+        // Calls on the memfd of immutable memory take a descriptor, not an address: their arguments say it all.
+        boolean onFile = switch (operation) {
+            case "memfd_create", "ftruncate", "fcntl", "close" -> true;
+            default -> false;
+        };
+        String call = onFile ? arguments : String.format(Locale.ROOT, "%s, %d%s", Errno.hex(address), length,
+            arguments.isEmpty() ? "" : ", " + arguments);
+        return String.format(Locale.ROOT, "%s(%s) failed: %s (errno %d)%s", operation, call, Errno.name(errno), errno,
             remedy.isEmpty() ? "" : ": " + remedy);
     }
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class DoctorIT {
     private static final Path JAR = Path.of(System.getProperty("mseal4j.jar", "target/mseal4j.jar"));
-    private static final String MAIN = "io.github.mseal4j.internal.Doctor";
+    private static final String MAIN = "io.github.mseal4j.doctor.Doctor";
 
     private static void requireJar() {
         assertTrue(Files.isRegularFile(JAR), "the packaged jar " + JAR + " exists");
@@ -88,6 +88,28 @@ class DoctorIT {
         ChildJvm.Result result = ChildJvm.run(List.of("-jar", JAR.toString(), "--frobnicate"));
         assertEquals(64, result.exitStatus(), result.transcript());
         assertTrue(result.stderr().contains("usage"), result.transcript());
+    }
+
+    @Test
+    void anInvalidPolicyIsReportedAndTheDemonstrationStillRuns() {
+        requireJar();
+        assumeTrue(Mseal.isSupported(), Mseal.support().reason());
+        ChildJvm.Result text = ChildJvm.run(List.of("-Dio.github.mseal4j.policy=garbage", "-jar", JAR.toString()));
+        assertEquals(3, text.exitStatus(), "the documented status for an invalid configuration: " + text.transcript());
+        assertFalse(text.stderr().contains("Exception"), "no stack trace: " + text.transcript());
+        assertTrue(text.stdout().contains("invalid: -Dio.github.mseal4j.policy=garbage is not a seal policy; use"
+            + " strict (the default) or best-effort"), text.transcript());
+        assertEquals(5, text.stdout().lines().filter(line -> line.contains("EPERM (blocked)")).count(),
+            "the demonstration ran: " + text.transcript());
+
+        ChildJvm.Result json = ChildJvm.run(List.of("-Dio.github.mseal4j.policy=garbage", "-jar", JAR.toString(),
+            "--json"));
+        assertEquals(3, json.exitStatus(), json.transcript());
+        Map<?, ?> report = (Map<?, ?>) MiniJson.parse(json.stdout());
+        assertEquals(3L, report.get("exitStatus"));
+        Map<?, ?> environment = (Map<?, ?>) report.get("environment");
+        assertTrue(String.valueOf(environment.get("policy")).startsWith("invalid: "), json.stdout());
+        assertTrue(report.containsKey("demonstration"), json.stdout());
     }
 
     private static void assertNoNativeAccessWarning(ChildJvm.Result result) {

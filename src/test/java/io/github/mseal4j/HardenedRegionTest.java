@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link MappingOption}s, seen through the kernel's eyes: the flags smaps shows, the guard mappings. */
 class HardenedRegionTest {
@@ -30,10 +31,13 @@ class HardenedRegionTest {
             .findFirst();
     }
 
-    @Test
-    void allFourOptionsSealedReadOnlyShowSealedGuardsAndTheFlags() {
+    @ParameterizedTest(name = "immutable: {0}")
+    @ValueSource(booleans = {false, true})
+    void everyOptionSealedReadOnlyShowsSealedGuardsAndTheFlags(boolean immutable) {
         assumeTrue(Mseal.isSupported(), Mseal.support().reason());
-        MappedRegion region = MappedRegion.allocate(2 * PAGE, MappingOption.values());
+        MappingOption[] options = immutable ? MappingOption.values() : new MappingOption[] {
+            MappingOption.GUARD_PAGES, MappingOption.NO_DUMP, MappingOption.LOCKED, MappingOption.NO_FORK};
+        MappedRegion region = MappedRegion.allocate(2 * PAGE, options);
         region.segment().fill((byte) 7);
         region.sealReadOnly();
         long data = region.address();
@@ -50,10 +54,12 @@ class HardenedRegionTest {
         }
         assertEquals(data, middle.start());
         assertEquals(data + 2 * PAGE, middle.end());
-        assertEquals("r--p", middle.permissions());
+        assertEquals(immutable ? "r--s" : "r--p", middle.permissions());
         for (String flag : List.of("sl", "dd", "lo", "dc")) {
             assertTrue(middle.flags().contains(flag), flag + " in " + middle.flags());
         }
+        assertEquals(immutable, !middle.flags().contains("mw"), "only a frozen memfd mapping may never be written");
+        assertEquals(immutable, region.isImmutable());
         assertEquals("EPERM", Errno.name(LibC.mprotect(data - PAGE, PAGE, Mman.PROT_READ)), "guards cannot be opened");
         assertEquals("EPERM", Errno.name(LibC.munmap(data + 2 * PAGE, PAGE)), "guards cannot be unmapped");
         region.close();

@@ -374,6 +374,22 @@ class MappedRegionTest {
         }
     }
 
+    @Test
+    void messagesListTheFirstAndLastRunsOnly() {
+        requireSealing();
+        int pages = 400;
+        MappedRegion region = MappedRegion.allocate(pages * PAGE);
+        for (int page = 0; page < pages; page += 2) {
+            region.seal(page * PAGE, PAGE);
+        }
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> region.protect(Protection.READ));
+        assertTrue(refused.getMessage().length() < 1_000, refused.getMessage().length() + " characters");
+        assertTrue(refused.getMessage().contains("[0, 1) READ_WRITE sealed"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("[399, 400) READ_WRITE"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("more"), refused.getMessage());
+        region.close();
+    }
+
     @AfterAll
     static void stayWithinTheSealBudget() {
         SealBudget.check(MappedRegionTest.class.getSimpleName());

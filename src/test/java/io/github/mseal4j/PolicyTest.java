@@ -1,7 +1,9 @@
 package io.github.mseal4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.mseal4j.testing.ChildJvm;
 import java.util.List;
@@ -74,5 +76,16 @@ class PolicyTest {
         assertEquals(0, result.exitStatus(), result.transcript());
         assertTrue(result.stdout().contains("isSealed=" + Mseal.isSupported()), result.transcript());
         assertTrue(!result.stderr().contains("NOT sealed") || !Mseal.isSupported(), result.transcript());
+    }
+
+    @Test
+    void illegalNativeAccessAllowIsHonoured() {
+        // --illegal-native-access exists from JDK 24 on; "allow" lets restricted calls through without a warning.
+        assumeTrue(Runtime.version().feature() >= 24, "--illegal-native-access needs JDK 24+");
+        ChildJvm.Result result = ChildJvm.runMain(List.of("--illegal-native-access=allow"), PolicyChild.class, "none");
+        assertEquals(0, result.exitStatus(), result.transcript());
+        assertTrue(result.stdout().contains("status=AVAILABLE"), result.transcript());
+        assertTrue(result.stdout().contains("isSealed=true"), result.transcript());
+        assertFalse(result.stderr().contains("WARNING"), result.transcript());
     }
 }

@@ -1,6 +1,7 @@
 package io.github.mseal4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -8,12 +9,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.github.mseal4j.testing.ChildJvm;
 import io.github.mseal4j.testing.ProcMem;
 import io.github.mseal4j.testing.SealBudget;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.Pipe;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -201,6 +209,87 @@ class SealedArenaTest {
             }
             assertTrue(arena.isSealed());
         }
+    }
+
+    @Test
+    void aSealRefusedWhileASegmentIsInUseLeavesTheArenaAsItWas() throws Exception {
+        SealedArena arena = SealedArena.create();
+        MemorySegment buffer = arena.allocate(16, 8);
+        Pipe pipe = Pipe.open();
+        try (Pipe.SourceChannel source = pipe.source(); Pipe.SinkChannel sink = pipe.sink()) {
+            CompletableFuture<Integer> read = new CompletableFuture<>();
+            Thread reader = new Thread(() -> {
+                try {
+                    read.complete(source.read(buffer.asByteBuffer()));
+                } catch (Throwable t) {
+                    read.completeExceptionally(t);
+                }
+            });
+            reader.start();
+            // The reader holds the segment once it is inside the blocking read (the JDK acquires it first).
+            while (Arrays.stream(reader.getStackTrace()).noneMatch(frame -> frame.getMethodName().startsWith("read0"))) {
+                Thread.onSpinWait();
+            }
+            IllegalStateException busy = assertThrows(IllegalStateException.class, arena::seal);
+            assertTrue(busy.getMessage().contains("in use"), busy.getMessage());
+            assertFalse(arena.isSealed());
+            sink.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
+            assertEquals(4, read.get());
+            assertEquals(3, buffer.get(ValueLayout.JAVA_BYTE, 2), "the segment is still valid");
+            MemorySegment later = arena.allocate(8, 8);
+            later.set(ValueLayout.JAVA_LONG, 0, 99L);
+            arena.seal();
+            assertTrue(arena.isSealed(), "the retry sealed it for real");
+            assertEquals(4, arena.sealedView(buffer).get(ValueLayout.JAVA_BYTE, 3));
+            assertEquals(99L, arena.sealedView(later).get(ValueLayout.JAVA_LONG, 0));
+        } finally {
+            arena.close();
+        }
+    }
+
+    @Test
+    void anAllocationAsLargeAndAlignedAsTheChunkTakesARegionOfItsOwn() {
+        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED"),
+            AddressSpaceChild.class, String.valueOf(1L << 30), String.valueOf(1L << 30));
+        assertEquals(0, result.exitStatus(), result.transcript());
+        assertTrue(result.stdout().contains("allocated: size=1073741824 aligned=true regions=1"), result.transcript());
+        Matcher grew = Pattern.compile("address space grew by at most=(-?\\d+)").matcher(result.stdout());
+        assertTrue(grew.find(), result.transcript());
+        assertTrue(Long.parseLong(grew.group(1)) < 4L << 30, "no runaway reservations: " + result.stdout());
+    }
+
+    @Test
+    void aReservationThatCannotBeMadeAccessibleIsReleased() throws IOException {
+        long huge = 1L << 40;
+        long before = mappingsOfAtLeast(huge);
+        SealedArena arena = SealedArena.createAnonymous(huge);
+        try {
+            arena.allocate(1, 1);
+        } catch (SystemCallException e) {
+            // Making 1 TiB of private memory accessible is refused under the commit limit (heuristic overcommit).
+            assertEquals("ENOMEM", e.errnoName(), e.getMessage());
+            assertTrue(e.getMessage().contains("overcommit"), "names the commit limit: " + e.getMessage());
+        }
+        arena.close();
+        assertEquals(before, mappingsOfAtLeast(huge), "no reservation is left behind");
+    }
+
+    @Test
+    void aBuildingSegmentUsedAfterSealFailsWithTheMessageTheJavadocPromises() {
+        try (SealedArena arena = SealedArena.create()) {
+            MemorySegment building = arena.allocate(8, 8);
+            arena.seal();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> building.get(ValueLayout.JAVA_BYTE, 0));
+            assertEquals("Already closed", e.getMessage());
+        }
+    }
+
+    private static long mappingsOfAtLeast(long bytes) throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(line -> {
+            String[] range = line.substring(0, line.indexOf(' ')).split("-");
+            return Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16) >= bytes;
+        }).count();
     }
 
     @AfterAll

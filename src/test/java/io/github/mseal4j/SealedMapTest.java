@@ -141,6 +141,30 @@ class SealedMapTest {
         assertTrue(lastOffset + (1_100L << 20) > 4L << 30, "the last value runs past 4 GiB");
     }
 
+    @Test
+    void malformedStringsAreRefusedAndNeverMatchAnotherKey() {
+        // UTF-8 would turn a lone surrogate into '?': "\ud800" and "?" must not become the same key.
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+            () -> SealedMap.copyOf(Map.of("?", "public", "\ud800", "admin")));
+        assertTrue(refused.getMessage().contains("surrogate"), refused.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SealedMap.builder().put("key", "\udfff"));
+        assertThrows(IllegalArgumentException.class, () -> SealedMap.builder().put("a\ud800b", "value"));
+        SealedMap map = SealedMap.copyOf(Map.of("?", "public", "ok\ud83d\ude00", "a pair is fine"));
+        assertEquals(2, map.size());
+        assertEquals("public", map.get("?"));
+        assertEquals("a pair is fine", map.get("ok\ud83d\ude00"));
+        assertNull(map.get("\ud800"), "a malformed lookup finds nothing");
+        assertNull(map.get("\udfff"));
+        assertNull(map.get("ok\ud83d"));
+    }
+
+    @Test
+    void entrySizesAreComputedWithoutIntOverflow() {
+        long keyLength = Integer.MAX_VALUE - 9;
+        assertEquals((16 + keyLength + 3 + 7) & ~7L, SealedMap.entryBytes((int) keyLength, 3));
+        assertEquals((16 + 5 + (1L << 40) + 7) & ~7L, SealedMap.entryBytes(5, 1L << 40));
+    }
+
     @AfterAll
     static void stayWithinTheSealBudget() {
         SealBudget.check(SealedMapTest.class.getSimpleName());

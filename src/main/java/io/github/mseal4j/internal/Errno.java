@@ -14,18 +14,28 @@ import java.util.Locale;
 public final class Errno {
     /** Operation not permitted; what sealed memory answers. */
     public static final int EPERM = 1;
+    /** Input/output error; what {@code /proc/self/mem} answers for a write the kernel refuses. */
+    public static final int EIO = 5;
     /** Interrupted system call. */
     public static final int EINTR = 4;
     /** Resource temporarily unavailable. */
     public static final int EAGAIN = 11;
     /** Out of memory, or the range is not (fully) mapped. */
     public static final int ENOMEM = 12;
+    /** Permission denied; for example {@code mprotect(PROT_WRITE)} of a mapping of a write-sealed file. */
+    public static final int EACCES = 13;
     /** Bad address. */
     public static final int EFAULT = 14;
+    /** Device or resource busy; {@code F_ADD_SEALS} while a writable shared mapping of the file exists. */
+    public static final int EBUSY = 16;
     /** File exists; what {@code MAP_FIXED_NOREPLACE} answers over an existing mapping. */
     public static final int EEXIST = 17;
     /** Invalid argument. */
     public static final int EINVAL = 22;
+    /** Too many open files in the system. */
+    public static final int ENFILE = 23;
+    /** Too many open files in the process ({@code ulimit -n}). */
+    public static final int EMFILE = 24;
     /** Function not implemented: the kernel has no such system call. */
     public static final int ENOSYS = 38;
 
@@ -56,7 +66,7 @@ public final class Errno {
 
     /**
      * What a user can do when {@code operation} failed with {@code errno}, or an empty string when there is
-     * nothing useful to say.
+     * nothing useful to say. For ENOMEM it names every cause the kernel has for that call.
      */
     public static String remedy(String operation, int errno) {
         if (operation.equals("mlock") && (errno == ENOMEM || errno == EAGAIN || errno == EPERM)) {
@@ -64,36 +74,74 @@ public final class Errno {
                 + " CAP_IPC_LOCK; raise the limit (ulimit -l, LimitMEMLOCK= in systemd, --ulimit memlock in"
                 + " Docker) or allocate without MappingOption.LOCKED";
         }
+        if (errno == ENOMEM) {
+            return outOfMemory(operation);
+        }
         return switch (errno) {
             case ENOSYS -> "this kernel (" + System.getProperty("os.version")
-                + ") does not implement " + operation + "; mseal needs a 64-bit Linux 6.10 or newer";
-            case EPERM -> operation.equals("mseal")
-                ? "a seccomp filter or a security module (for example a container profile) blocks mseal here"
-                : "the range is sealed: sealed memory keeps its mapping and protection until the process exits";
-            case ENOMEM -> switch (operation) {
-                case "mseal" -> "part of the range is not mapped, or the process reached vm.max_map_count ("
-                    + maxMapCount() + " mappings) while splitting mappings, and the range may now be partly sealed;"
-                    + " seal fewer, larger ranges, or raise the limit: sysctl -w vm.max_map_count=<more>";
-                case "mmap", "mremap" -> "the process is out of memory or address space, or has reached"
-                    + " vm.max_map_count (" + maxMapCount() + " mappings); map fewer, larger regions, or raise the"
-                    + " limit: sysctl -w vm.max_map_count=<more>";
-                default -> "part of the range is not mapped, or splitting it would exceed vm.max_map_count ("
-                    + maxMapCount() + " mappings); raise the limit: sysctl -w vm.max_map_count=<more>";
+                + ") does not implement " + operation + (operation.equals("memfd_create")
+                ? "; immutable memory needs Linux 3.17 or newer, and mseal 6.10" : "; mseal needs a 64-bit Linux 6.10 or newer");
+            case EPERM -> switch (operation) {
+                case "mseal" -> "a seccomp filter or a security module (for example a container profile) blocks"
+                    + " mseal here";
+                case "memfd_create", "fcntl", "ftruncate" -> "a seccomp filter or a security module blocks " + operation
+                    + " here; immutable memory needs it";
+                default -> "the range is sealed: sealed memory keeps its mapping and protection until the process exits";
             };
+            case EACCES -> operation.equals("mprotect")
+                ? "the memory is a mapping of a write-sealed file (frozen immutable memory): it can never be made writable"
+                : operation.equals("memfd_create") ? "vm.memfd_noexec or a security module forbids memfd_create" : "";
+            case EBUSY -> operation.equals("fcntl")
+                ? "a writable shared mapping of the file still exists, so it cannot be sealed against writing" : "";
+            case EMFILE, ENFILE -> "no file descriptor is left (ulimit -n, now bounded by RLIMIT_NOFILE);"
+                + " immutable memory holds one per region until it is frozen or closed";
             case EINTR -> "a fatal signal interrupted the call; the process is exiting";
-            case EINVAL -> "the kernel rejected an argument (alignment, length or flags); "
-                + "mseal4j checks these first, so please report this as a bug";
+            case EINVAL -> operation.equals("fcntl")
+                ? "the kernel refused file seals on a memfd (Mseal.immutability() would have said so)"
+                : "the kernel rejected an argument (alignment, length or flags); mseal4j checks these first, so please"
+                    + " report this as a bug";
             case EFAULT -> operation.equals("mremap")
                 ? "the range crosses the end of a mapping (a VMA boundary)" : "";
             default -> "";
         };
     }
 
+    /** The causes of ENOMEM the kernel has for {@code operation}, with the current limits. */
+    private static String outOfMemory(String operation) {
+        String mapCount = "vm.max_map_count (" + maxMapCount() + " mappings)";
+        String commit = "the commit limit: private writable memory is charged when it is mapped or made writable,"
+            + " and vm.overcommit_memory=" + overcommitMode() + " refuses it (0: any single mapping larger than RAM"
+            + " plus swap; 2: anything past CommitLimit in /proc/meminfo); map less, or change the overcommit policy";
+        String raise = "raise the limit: sysctl -w vm.max_map_count=<more>";
+        return switch (operation) {
+            case "mseal" -> "part of the range is not mapped, or the process reached " + mapCount + " while splitting"
+                + " mappings, and the range may now be partly sealed; seal fewer, larger ranges, or " + raise;
+            case "mmap", "mremap" -> "the process is out of address space or memory, or has reached " + mapCount
+                + " (map fewer, larger regions, or " + raise + "), or hit " + commit;
+            case "mprotect" -> "part of the range is not mapped; or changing part of a mapping needs a split past "
+                + mapCount + " (" + raise + "); or making it writable hit " + commit;
+            case "munmap" -> "unmapping the middle of a mapping needs a split past " + mapCount + "; " + raise;
+            case "madvise" -> "part of the range is not mapped, or the advice needs a split past " + mapCount + "; "
+                + raise;
+            case "memfd_create", "ftruncate" -> "the kernel is out of memory for the file";
+            default -> "part of the range is not mapped, or splitting it would exceed " + mapCount + "; " + raise;
+        };
+    }
+
+    /** {@code vm.overcommit_memory}, or {@code unknown}. */
+    public static String overcommitMode() {
+        return sysctl("/proc/sys/vm/overcommit_memory");
+    }
+
     /** {@code vm.max_map_count}, or {@code unknown} when {@code /proc} cannot tell. */
     public static String maxMapCount() {
+        return sysctl("/proc/sys/vm/max_map_count");
+    }
+
+    private static String sysctl(String path) {
         // One read() at offset 0: sysctl files answer nothing at a later offset, and Files.readString
         // (which sizes its first read by the file's size, 0 here) would get only the first byte.
-        try (InputStream in = Files.newInputStream(Path.of("/proc/sys/vm/max_map_count"))) {
+        try (InputStream in = Files.newInputStream(Path.of(path))) {
             byte[] buffer = new byte[32];
             int length = in.read(buffer);
             return length <= 0 ? "unknown" : new String(buffer, 0, length, StandardCharsets.US_ASCII).strip();

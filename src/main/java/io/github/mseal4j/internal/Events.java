@@ -1,100 +1,50 @@
 package io.github.mseal4j.internal;
 
-import jdk.jfr.Category;
-import jdk.jfr.DataAmount;
-import jdk.jfr.Description;
-import jdk.jfr.Event;
-import jdk.jfr.Label;
-import jdk.jfr.MemoryAddress;
-import jdk.jfr.Name;
-import jdk.jfr.StackTrace;
+import java.util.Optional;
 
 /**
  * JDK Flight Recorder events, so that an operator can see in a recording what was sealed or re-protected,
  * where and how large, and which system calls failed. Enabled like any event, e.g.
  * {@code -XX:StartFlightRecording} with the default settings, or by name ({@code io.github.mseal4j.*}).
+ *
+ * <p>{@code jdk.jfr} is optional ({@code requires static}): in a runtime without it (a {@code jlink} image of
+ * {@code java.base} and this module), or on the module path without {@code --add-modules jdk.jfr}, every
+ * method here returns at once and no JFR class is ever loaded.
  */
 public final class Events {
+    private static final boolean RECORDING = jfrReadable();
+
     private Events() {
-    }
-
-    /** What every mseal4j event says: where, how much, and who asked (the stack trace). */
-    @Category({"mseal4j"})
-    @StackTrace(true)
-    abstract static class RangeEvent extends Event {
-        @Label("Address")
-        @MemoryAddress
-        long address;
-
-        @Label("Length")
-        @DataAmount
-        long length;
-    }
-
-    /** Pages became sealed. */
-    @Name("io.github.mseal4j.Seal")
-    @Label("Memory Sealed")
-    @Description("Pages sealed with mseal(2) (or, under the best-effort policy, protected but not sealed)")
-    static final class SealEvent extends RangeEvent {
-        @Label("Sealed by the Kernel")
-        @Description("False under the best-effort policy where mseal is unavailable")
-        boolean byKernel;
-    }
-
-    /** Pages changed protection. */
-    @Name("io.github.mseal4j.Protect")
-    @Label("Memory Protection Changed")
-    static final class ProtectEvent extends RangeEvent {
-        @Label("Protection")
-        String protection;
-    }
-
-    /** A system call mseal4j made failed. */
-    @Name("io.github.mseal4j.SystemCallFailure")
-    @Label("Memory System Call Failed")
-    static final class FailureEvent extends RangeEvent {
-        @Label("Operation")
-        String operation;
-
-        @Label("Errno")
-        int errno;
-
-        @Label("Errno Name")
-        String errnoName;
     }
 
     /** Records that {@code [address, address + length)} became sealed. */
     public static void sealed(long address, long length, boolean byKernel) {
-        SealEvent event = new SealEvent();
-        if (event.shouldCommit()) {
-            event.address = address;
-            event.length = length;
-            event.byKernel = byKernel;
-            event.commit();
+        if (RECORDING) {
+            JfrEvents.sealed(address, length, byKernel);
         }
     }
 
     /** Records that {@code [address, address + length)} changed protection. */
     public static void protectionChanged(long address, long length, String protection) {
-        ProtectEvent event = new ProtectEvent();
-        if (event.shouldCommit()) {
-            event.address = address;
-            event.length = length;
-            event.protection = protection;
-            event.commit();
+        if (RECORDING) {
+            JfrEvents.protectionChanged(address, length, protection);
         }
     }
 
     /** Records a failed system call. */
     public static void failed(String operation, long address, long length, int errno) {
-        FailureEvent event = new FailureEvent();
-        if (event.shouldCommit()) {
-            event.operation = operation;
-            event.address = address;
-            event.length = length;
-            event.errno = errno;
-            event.errnoName = Errno.name(errno);
-            event.commit();
+        if (RECORDING) {
+            JfrEvents.failed(operation, address, length, errno);
         }
+    }
+
+    /** True when {@code jdk.jfr} is in the runtime and this module reads it. */
+    public static boolean available() {
+        return RECORDING;
+    }
+
+    private static boolean jfrReadable() {
+        Optional<Module> jfr = ModuleLayer.boot().findModule("jdk.jfr");
+        return jfr.isPresent() && Events.class.getModule().canRead(jfr.get());
     }
 }

@@ -85,6 +85,24 @@ public final class LibC {
     private static final MethodHandle SYSCONF = link("sysconf",
         FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
 
+    // int memfd_create(const char *name, unsigned int flags);  glibc 2.27+
+    // https://man7.org/linux/man-pages/man2/memfd_create.2.html
+    private static final MethodHandle MEMFD_CREATE = link("memfd_create",
+        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+
+    // int ftruncate(int fd, off_t length);  https://man7.org/linux/man-pages/man2/ftruncate.2.html
+    private static final MethodHandle FTRUNCATE = link("ftruncate",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+
+    // int fcntl(int fd, int cmd, ... /* arg */);  https://man7.org/linux/man-pages/man2/fcntl.2.html
+    // Variadic after cmd: the seals travel as an int, as the kernel reads them.
+    private static final MethodHandle FCNTL = link("fcntl",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+
+    // int close(int fd);  https://man7.org/linux/man-pages/man2/close.2.html
+    private static final MethodHandle CLOSE = link("close",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
     private LibC() {
     }
 
@@ -187,6 +205,57 @@ public final class LibC {
         return result == -1L ? -errno(capture) : result;
     }
 
+    /**
+     * {@code memfd_create("mseal4j", flags)}: a new file descriptor, or {@code -errno}. The name is what
+     * {@code /proc/self/maps} shows, as {@code /memfd:mseal4j (deleted)}.
+     */
+    public static int memfdCreate(int flags) {
+        MemorySegment capture = CAPTURE.get();
+        int result;
+        try {
+            result = (int) MEMFD_CREATE.invokeExact(capture, Name.MEMFD.address(), flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == -1 ? -errno(capture) : result;
+    }
+
+    /** {@code ftruncate}: 0, or the errno. */
+    public static int ftruncate(int fd, long length) {
+        MemorySegment capture = CAPTURE.get();
+        int result;
+        try {
+            result = (int) FTRUNCATE.invokeExact(capture, fd, length);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == 0 ? 0 : errno(capture);
+    }
+
+    /** {@code fcntl(fd, command, argument)}: the result (0 or more), or {@code -errno}. */
+    public static int fcntl(int fd, int command, int argument) {
+        MemorySegment capture = CAPTURE.get();
+        int result;
+        try {
+            result = (int) FCNTL.invokeExact(capture, fd, command, argument);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == -1 ? -errno(capture) : result;
+    }
+
+    /** {@code close}: 0, or the errno. */
+    public static int close(int fd) {
+        MemorySegment capture = CAPTURE.get();
+        int result;
+        try {
+            result = (int) CLOSE.invokeExact(capture, fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == 0 ? 0 : errno(capture);
+    }
+
     /** {@code sysconf(_SC_PAGESIZE)}. */
     public static long pageSize() {
         MemorySegment capture = CAPTURE.get();
@@ -225,6 +294,11 @@ public final class LibC {
         return MemorySegment.ofAddress(address).reinterpret(size);
     }
 
+    /** C strings the library passes, made once. */
+    private static final class Name {
+        static final MemorySegment MEMFD = Arena.global().allocateFrom("mseal4j");
+    }
+
     private static void requireAvailable() {
         if (UNAVAILABLE != null) {
             throw new UnsupportedOperationException(UNAVAILABLE);
@@ -253,11 +327,7 @@ public final class LibC {
         if (ADDRESS.byteSize() != 8) {
             return "mseal4j needs a 64-bit JVM and kernel; this JVM has " + ADDRESS.byteSize() * 8 + "-bit addresses";
         }
-        Module module = LibC.class.getModule();
-        if (!module.isNativeAccessEnabled()) {
-            return nativeAccessAdvice(module);
-        }
-        return null;
+        return NativeAccessGrant.problem(LibC.class.getModule()).orElse(null);
     }
 
     /** How to grant native access to the module that holds mseal4j. */

@@ -14,12 +14,18 @@ public final class Mman {
     /** PROT_WRITE, asm-generic/mman-common.h. */
     public static final int PROT_WRITE = 0x2;
 
+    /** MAP_SHARED, asm-generic/mman-common.h. */
+    public static final int MAP_SHARED = 0x01;
     /** MAP_PRIVATE, asm-generic/mman-common.h. */
     public static final int MAP_PRIVATE = 0x02;
     /** MAP_FIXED, asm-generic/mman-common.h. */
     public static final int MAP_FIXED = 0x10;
     /** MAP_ANONYMOUS, asm-generic/mman-common.h (0x800 on MIPS, 0x10 on alpha: both unsupported here). */
     public static final int MAP_ANONYMOUS = 0x20;
+    /** MAP_NORESERVE: 0x4000 in asm-generic/mman.h (x86, arm64, riscv, s390), 0x40 in powerpc's asm/mman.h. */
+    public static final int MAP_NORESERVE = System.getProperty("os.arch", "").startsWith("ppc") ? 0x40 : 0x4000;
+    /** MAP_POPULATE, asm-generic/mman.h: fault the whole mapping in now. */
+    public static final int MAP_POPULATE = 0x8000;
     /** MAP_FIXED_NOREPLACE, asm-generic/mman-common.h, Linux 4.17. */
     public static final int MAP_FIXED_NOREPLACE = 0x100000;
 
@@ -27,6 +33,8 @@ public final class Mman {
     public static final int MADV_DONTNEED = 4;
     /** MADV_FREE, asm-generic/mman-common.h, Linux 4.5: a discarding advice. */
     public static final int MADV_FREE = 8;
+    /** MADV_REMOVE, asm-generic/mman-common.h: frees shared memory and its backing; refused by F_SEAL_WRITE. */
+    public static final int MADV_REMOVE = 9;
     /** MADV_DONTFORK, asm-generic/mman-common.h: treated as discarding by mseal. */
     public static final int MADV_DONTFORK = 10;
     /** MADV_HUGEPAGE, asm-generic/mman-common.h, Linux 2.6.38: back with transparent huge pages if allowed. */
@@ -35,6 +43,30 @@ public final class Mman {
     public static final int MADV_DONTDUMP = 16;
     /** MADV_WIPEONFORK, asm-generic/mman-common.h, Linux 4.14: treated as discarding by mseal. */
     public static final int MADV_WIPEONFORK = 18;
+    /** MADV_POPULATE_WRITE, asm-generic/mman-common.h, Linux 5.14: fault pages in writable, in one call. */
+    public static final int MADV_POPULATE_WRITE = 23;
+
+    /** MFD_CLOEXEC, uapi/linux/memfd.h. */
+    public static final int MFD_CLOEXEC = 0x1;
+    /** MFD_ALLOW_SEALING, uapi/linux/memfd.h: file seals may be added (F_ADD_SEALS). */
+    public static final int MFD_ALLOW_SEALING = 0x2;
+    /** MFD_NOEXEC_SEAL, uapi/linux/memfd.h, Linux 6.3: never executable; required where vm.memfd_noexec=2. */
+    public static final int MFD_NOEXEC_SEAL = 0x8;
+
+    /** F_ADD_SEALS, uapi/linux/fcntl.h: F_LINUX_SPECIFIC_BASE (1024) + 9. */
+    public static final int F_ADD_SEALS = 1033;
+    /** F_GET_SEALS, uapi/linux/fcntl.h: F_LINUX_SPECIFIC_BASE (1024) + 10. */
+    public static final int F_GET_SEALS = 1034;
+    /** F_SEAL_SEAL, uapi/linux/fcntl.h: no more seals may be added. */
+    public static final int F_SEAL_SEAL = 0x1;
+    /** F_SEAL_SHRINK, uapi/linux/fcntl.h. */
+    public static final int F_SEAL_SHRINK = 0x2;
+    /** F_SEAL_GROW, uapi/linux/fcntl.h. */
+    public static final int F_SEAL_GROW = 0x4;
+    /** F_SEAL_WRITE, uapi/linux/fcntl.h: no write(2) and no writable shared mapping, ever. */
+    public static final int F_SEAL_WRITE = 0x8;
+    /** The four seals that make a memfd's contents and size final. */
+    public static final int IMMUTABLE_FILE_SEALS = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 
     /** MREMAP_MAYMOVE, uapi/linux/mman.h. */
     public static final int MREMAP_MAYMOVE = 1;

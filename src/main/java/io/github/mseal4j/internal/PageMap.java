@@ -19,18 +19,32 @@ public final class PageMap {
 
     /** The state of one page. */
     public record Page(Protection protection, boolean sealed) {
+        private static final Page[] CANONICAL = new Page[Protection.values().length * 2];
+
+        static {
+            for (Protection protection : Protection.values()) {
+                CANONICAL[protection.ordinal() * 2] = new Page(protection, false);
+                CANONICAL[protection.ordinal() * 2 + 1] = new Page(protection, true);
+            }
+        }
+
         public Page {
             Objects.requireNonNull(protection, "protection");
         }
 
+        /** The page in this state; one shared instance per state, so changing state allocates nothing. */
+        public static Page of(Protection protection, boolean sealed) {
+            return CANONICAL[protection.ordinal() * 2 + (sealed ? 1 : 0)];
+        }
+
         /** This page with another protection. */
         public Page withProtection(Protection newProtection) {
-            return new Page(newProtection, sealed);
+            return of(newProtection, sealed);
         }
 
         /** This page, sealed. */
         public Page sealedPage() {
-            return sealed ? this : new Page(protection, true);
+            return of(protection, true);
         }
     }
 
@@ -53,6 +67,35 @@ public final class PageMap {
     /** The number of pages. */
     public long pages() {
         return pages;
+    }
+
+    /** True when every page is in the same state (one run): the common case, checked without allocating. */
+    public boolean uniform() {
+        return runs.size() == 1;
+    }
+
+    /** The state of page {@code index}. */
+    public Page pageAt(long index) {
+        checkRange(index, index + 1);
+        return runs.get(runs.floorKey(index));
+    }
+
+    /** Sets every page to {@code page}: one run. */
+    public void setAll(Page page) {
+        Objects.requireNonNull(page, "page");
+        if (runs.size() > 1) {
+            runs.clear();
+        }
+        runs.put(0L, page);
+    }
+
+    /** The number of runs of equal pages that cover {@code [from, to)}. */
+    public int runCount(long from, long to) {
+        checkRange(from, to);
+        if (from == to) {
+            return 0;
+        }
+        return runs.subMap(runs.floorKey(from), true, to, false).size();
     }
 
     /** Drops the pages from {@code newPages} on. */

@@ -41,6 +41,24 @@ public final class Smaps {
             return permissions.charAt(3) == 'p';
         }
 
+        /** True when the mapping is shared ({@code s}): for mseal4j, a mapping of a memfd. */
+        public boolean isShared() {
+            return permissions.charAt(3) == 's';
+        }
+
+        /**
+         * True when the mapping is writable ({@code wr}) or may be made writable ({@code mw}, the kernel's
+         * {@code VM_MAYWRITE}). A shared mapping of a write-sealed memfd has neither.
+         */
+        public boolean mayBeWritten() {
+            return flags.contains("wr") || flags.contains("mw");
+        }
+
+        /** Shared, sealed, and neither writable nor able to become so: what "immutable" means here. */
+        public boolean immutable() {
+            return isShared() && sealed() && !mayBeWritten();
+        }
+
         /** The {@code VmFlags} as the kernel printed them, space separated. */
         public String flagLine() {
             return String.join(" ", flags);
@@ -103,9 +121,18 @@ public final class Smaps {
      * "sealed, as the kernel reports it" means.
      */
     public static boolean coveredAndSealed(List<Vma> vmas, long start, long end) {
+        return covered(vmas, start, end, Vma::sealed);
+    }
+
+    /** True when {@code vmas} cover every byte of {@code [start, end)} with {@linkplain Vma#immutable() immutable} mappings. */
+    public static boolean coveredAndImmutable(List<Vma> vmas, long start, long end) {
+        return covered(vmas, start, end, Vma::immutable);
+    }
+
+    private static boolean covered(List<Vma> vmas, long start, long end, java.util.function.Predicate<Vma> test) {
         long next = start;
         for (Vma vma : vmas) {
-            if (vma.start() > next || !vma.sealed()) {
+            if (vma.start() > next || !test.test(vma)) {
                 return false;
             }
             next = Math.max(next, vma.end());

@@ -25,11 +25,118 @@ public final class SupportProbe {
             Module module = SupportProbe.class.getModule();
             return new Host(System.getProperty("os.name", "unknown"), System.getProperty("os.arch", "unknown"),
                 java.lang.foreign.ValueLayout.ADDRESS.byteSize() * 8, System.getProperty("os.version", "unknown"),
-                module.isNativeAccessEnabled() ? Optional.empty() : Optional.of(LibC.nativeAccessAdvice(module)));
+                NativeAccessGrant.problem(module));
         }
     }
 
+    /** The system calls the immutability probe makes; the tests substitute failures. */
+    public interface MemfdCalls {
+        /** {@code memfd_create("mseal4j", flags)}: a descriptor, or {@code -errno}. */
+        int memfdCreate(int flags);
+
+        /** {@code ftruncate}: 0 or the errno. */
+        int ftruncate(int fd, long length);
+
+        /** {@code fcntl(fd, command, argument)}: the result, or {@code -errno}. */
+        int fcntl(int fd, int command, int argument);
+
+        /** {@code close}: 0 or the errno. */
+        int close(int fd);
+
+        /** The real calls, through {@link LibC}. */
+        MemfdCalls LIBC = new MemfdCalls() {
+            @Override
+            public int memfdCreate(int flags) {
+                return LibC.memfdCreate(flags);
+            }
+
+            @Override
+            public int ftruncate(int fd, long length) {
+                return LibC.ftruncate(fd, length);
+            }
+
+            @Override
+            public int fcntl(int fd, int command, int argument) {
+                return LibC.fcntl(fd, command, argument);
+            }
+
+            @Override
+            public int close(int fd) {
+                return LibC.close(fd);
+            }
+        };
+    }
+
     private SupportProbe() {
+    }
+
+    /**
+     * Whether immutable memory works here: mseal (the verdict {@code mseal}), and a memfd that takes the four
+     * file seals. The probe makes a one-page memfd, seals it and closes it; it maps nothing and seals no memory.
+     */
+    public static SealSupport immutability(SealSupport mseal, MemfdCalls calls) {
+        if (!mseal.available()) {
+            return new SealSupport(mseal.status(), "immutable memory needs mseal, which is not available: "
+                + mseal.reason());
+        }
+        int fd;
+        try {
+            fd = memfd(calls);
+        } catch (RuntimeException e) {
+            return new SealSupport(Status.PROBE_FAILED, "memfd_create could not be called: " + e.getMessage());
+        }
+        if (fd < 0) {
+            int errno = -fd;
+            String cause = switch (errno) {
+                case Errno.ENOSYS -> "the kernel has no memfd_create (Linux 3.17+), or a seccomp filter answers ENOSYS";
+                case Errno.EPERM -> "a seccomp filter or security module forbids it (for example a container profile)";
+                case Errno.EACCES -> "vm.memfd_noexec or a security module forbids it";
+                case Errno.EMFILE, Errno.ENFILE -> "the process has no file descriptor left (ulimit -n)";
+                default -> "unexpected";
+            };
+            return new SealSupport(Status.MEMFD_UNAVAILABLE, "immutable memory needs memfd_create, which failed with "
+                + Errno.name(errno) + " (errno " + errno + "): " + cause);
+        }
+        try {
+            int errno = calls.ftruncate(fd, 4096);
+            if (errno != 0) {
+                return new SealSupport(Status.PROBE_FAILED, "ftruncate of a new memfd failed with " + Errno.name(errno));
+            }
+            int added = calls.fcntl(fd, Mman.F_ADD_SEALS, Mman.IMMUTABLE_FILE_SEALS);
+            if (added < 0) {
+                return new SealSupport(Status.FILE_SEALS_UNAVAILABLE, "the kernel refused the file seals F_SEAL_WRITE,"
+                    + " F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL on a memfd: fcntl(F_ADD_SEALS) failed with "
+                    + Errno.name(-added) + " (errno " + -added + ")");
+            }
+            int seals = calls.fcntl(fd, Mman.F_GET_SEALS, 0);
+            if (seals < 0 || (seals & Mman.IMMUTABLE_FILE_SEALS) != Mman.IMMUTABLE_FILE_SEALS) {
+                return new SealSupport(Status.FILE_SEALS_UNAVAILABLE, "a memfd does not report the file seals it was"
+                    + " given: fcntl(F_GET_SEALS) answered " + seals);
+            }
+        } finally {
+            calls.close(fd);
+        }
+        return new SealSupport(Status.AVAILABLE, "immutable memory is available: mseal works, and a memfd takes the"
+            + " file seals F_SEAL_WRITE, F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL");
+    }
+
+    /** Whether memfd_create takes MFD_NOEXEC_SEAL; kernels before 6.3 answer it with EINVAL. */
+    private static volatile boolean noExecSealKnown = true;
+
+    /**
+     * A new memfd that allows sealing, with MFD_NOEXEC_SEAL where the kernel knows it (needed where
+     * {@code vm.memfd_noexec=2}): the descriptor, or {@code -errno}.
+     */
+    public static int memfd(MemfdCalls calls) {
+        int flags = Mman.MFD_CLOEXEC | Mman.MFD_ALLOW_SEALING;
+        if (noExecSealKnown) {
+            int fd = calls.memfdCreate(flags | Mman.MFD_NOEXEC_SEAL);
+            if (fd != -Errno.EINVAL) {
+                return fd;
+            }
+            noExecSealKnown = false;
+        }
+        return calls.memfdCreate(flags);
     }
 
     /** Probes this JVM: {@code mseal(NULL, 0, 0)}, which the kernel answers without sealing anything. */

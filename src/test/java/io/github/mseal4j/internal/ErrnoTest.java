@@ -31,6 +31,10 @@ class ErrnoTest {
             new Remedy("mprotect", Errno.EPERM, "sealed"),
             new Remedy("munmap", Errno.EPERM, "until the process exits"),
             new Remedy("mprotect", Errno.ENOMEM, "not mapped"),
+            new Remedy("mprotect", Errno.ENOMEM, "vm.overcommit_memory"),
+            new Remedy("mprotect", Errno.ENOMEM, "CommitLimit"),
+            new Remedy("mmap", Errno.ENOMEM, "CommitLimit"),
+            new Remedy("munmap", Errno.ENOMEM, "split"),
             new Remedy("mseal", Errno.EINVAL, "report"),
             new Remedy("mremap", Errno.EFAULT, "VMA boundary"));
     }

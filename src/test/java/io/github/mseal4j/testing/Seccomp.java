@@ -10,12 +10,15 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
 
 /**
- * Test helper (not API): installs a seccomp filter on the whole process that answers {@code mseal} with an
- * errno, so a child JVM can play a host whose kernel lacks mseal (ENOSYS) or whose policy forbids it
+ * Test helper (not API): installs a seccomp filter on the whole process that answers chosen system calls with
+ * an errno, so a child JVM can play a host whose kernel lacks a call (ENOSYS) or whose policy forbids it
  * (EPERM), with nothing faked in the library. {@code prctl(PR_SET_NO_NEW_PRIVS)}, then
- * {@code seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog)} with a six-instruction BPF program.
+ * {@code seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog)} with a small BPF program.
  * Irreversible for the process: use it only in child JVMs.
  */
 @SuppressWarnings("restricted") // test code of its own; the library's single native seam is internal.LibC
@@ -28,16 +31,55 @@ public final class Seccomp {
     private static final short BPF_LD_W_ABS = 0x20;
     private static final short BPF_JMP_JEQ_K = 0x15;
     private static final short BPF_RET_K = 0x06;
-    /** Offsets in struct seccomp_data: int nr; __u32 arch; ... */
+    /** Offsets in struct seccomp_data: int nr; __u32 arch; __u64 ip; __u64 args[6]. */
     private static final int DATA_NR = 0;
     private static final int DATA_ARCH = 4;
-    private static final int SYS_MSEAL = 462;
+    private static final int DATA_ARGS = 16;
+    private static final boolean X86_64 = System.getProperty("os.arch").equals("amd64");
+
+    /** The system calls the tests deny, with their numbers on x86_64 and aarch64. */
+    public enum Call {
+        MSEAL(462, 462), MEMFD_CREATE(319, 279), FCNTL(72, 25), MPROTECT(10, 226);
+
+        private final int x86;
+        private final int arm;
+
+        Call(int x86, int arm) {
+            this.x86 = x86;
+            this.arm = arm;
+        }
+
+        int number() {
+            return X86_64 ? x86 : arm;
+        }
+    }
+
+    /**
+     * Deny {@code call} with {@code errno}; when {@code argument} is given, only if argument
+     * {@code argumentIndex} (its low 32 bits) equals it.
+     */
+    public record Rule(Call call, int errno, int argumentIndex, OptionalLong argument) {
+        /** Deny every {@code call}. */
+        public static Rule deny(Call call, int errno) {
+            return new Rule(call, errno, 0, OptionalLong.empty());
+        }
+
+        /** Deny {@code call} when its argument {@code index} is {@code value}. */
+        public static Rule denyWhen(Call call, int index, long value, int errno) {
+            return new Rule(call, errno, index, OptionalLong.of(value));
+        }
+    }
 
     private Seccomp() {
     }
 
     /** Makes every later {@code mseal} in this process, on every thread, fail with {@code errno}. */
     public static void denyMseal(int errno) {
+        install(Rule.deny(Call.MSEAL, errno));
+    }
+
+    /** Installs a filter that applies {@code rules}, first match first, and allows everything else. */
+    public static void install(Rule... rules) {
         String arch = System.getProperty("os.arch");
         // AUDIT_ARCH_* from uapi/linux/audit.h, and the seccomp system call number of each architecture.
         int auditArch = switch (arch) {
@@ -45,7 +87,29 @@ public final class Seccomp {
             case "aarch64" -> 0xC000_00B7;
             default -> throw new UnsupportedOperationException("no seccomp helper for " + arch);
         };
-        long sysSeccomp = arch.equals("amd64") ? 317 : 277;
+        long sysSeccomp = X86_64 ? 317 : 277;
+
+        // The program, built backwards from the end would be tidier; jumps are relative, so count ahead.
+        List<long[]> program = new ArrayList<>(); // {code, jt, jf, k}
+        program.add(new long[] {BPF_LD_W_ABS, 0, 0, DATA_ARCH});
+        int body = 0;
+        for (Rule rule : rules) {
+            body += rule.argument().isPresent() ? 5 : 3;
+        }
+        program.add(new long[] {BPF_JMP_JEQ_K, 0, body, auditArch}); // another ABI: allow
+        for (Rule rule : rules) {
+            int ret = SECCOMP_RET_ERRNO | (rule.errno() & 0xffff);
+            program.add(new long[] {BPF_LD_W_ABS, 0, 0, DATA_NR});
+            if (rule.argument().isPresent()) {
+                program.add(new long[] {BPF_JMP_JEQ_K, 0, 3, rule.call().number()});
+                program.add(new long[] {BPF_LD_W_ABS, 0, 0, DATA_ARGS + 8L * rule.argumentIndex()});
+                program.add(new long[] {BPF_JMP_JEQ_K, 0, 1, rule.argument().getAsLong() & 0xffff_ffffL});
+            } else {
+                program.add(new long[] {BPF_JMP_JEQ_K, 0, 1, rule.call().number()});
+            }
+            program.add(new long[] {BPF_RET_K, 0, 0, ret});
+        }
+        program.add(new long[] {BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW});
 
         Linker linker = Linker.nativeLinker();
         MethodHandle syscall = linker.downcallHandle(linker.defaultLookup().find("syscall").orElseThrow(),
@@ -56,20 +120,22 @@ public final class Seccomp {
             Linker.Option.firstVariadicArg(1));
 
         Arena arena = Arena.global();
-        MemorySegment filter = arena.allocate(8L * 6, 8);
-        instruction(filter, 0, BPF_LD_W_ABS, 0, 0, DATA_ARCH);
-        instruction(filter, 1, BPF_JMP_JEQ_K, 0, 3, auditArch);            // other ABI: allow
-        instruction(filter, 2, BPF_LD_W_ABS, 0, 0, DATA_NR);
-        instruction(filter, 3, BPF_JMP_JEQ_K, 0, 1, SYS_MSEAL);
-        instruction(filter, 4, BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | (errno & 0xffff));
-        instruction(filter, 5, BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW);
-        MemorySegment program = arena.allocate(16, 8);                       // struct sock_fprog
-        program.set(JAVA_SHORT, 0, (short) 6);
-        program.set(JAVA_LONG, 8, filter.address());
+        MemorySegment filter = arena.allocate(8L * program.size(), 8);
+        for (int i = 0; i < program.size(); i++) {
+            long[] instruction = program.get(i);
+            long at = i * 8L;
+            filter.set(JAVA_SHORT, at, (short) instruction[0]);     // struct sock_filter {u16 code; u8 jt; u8 jf; u32 k;}
+            filter.set(JAVA_BYTE, at + 2, (byte) instruction[1]);
+            filter.set(JAVA_BYTE, at + 3, (byte) instruction[2]);
+            filter.set(JAVA_INT, at + 4, (int) instruction[3]);
+        }
+        MemorySegment fprog = arena.allocate(16, 8);                  // struct sock_fprog
+        fprog.set(JAVA_SHORT, 0, (short) program.size());
+        fprog.set(JAVA_LONG, 8, filter.address());
         try {
             int noNewPrivs = (int) prctl.invokeExact(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L);
             long installed = (long) syscall.invokeExact(sysSeccomp, (long) SECCOMP_SET_MODE_FILTER,
-                (long) SECCOMP_FILTER_FLAG_TSYNC, program.address());
+                (long) SECCOMP_FILTER_FLAG_TSYNC, fprog.address());
             if (noNewPrivs != 0 || installed != 0) {
                 throw new IllegalStateException("seccomp filter not installed: prctl " + noNewPrivs
                     + ", seccomp " + installed);
@@ -79,14 +145,5 @@ public final class Seccomp {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-    }
-
-    /** Writes struct sock_filter {u16 code; u8 jt; u8 jf; u32 k;} number {@code index}. */
-    private static void instruction(MemorySegment filter, int index, short code, int jt, int jf, int k) {
-        long at = index * 8L;
-        filter.set(JAVA_SHORT, at, code);
-        filter.set(JAVA_BYTE, at + 2, (byte) jt);
-        filter.set(JAVA_BYTE, at + 3, (byte) jf);
-        filter.set(JAVA_INT, at + 4, k);
     }
 }

@@ -1,11 +1,16 @@
-package io.github.mseal4j.internal;
+package io.github.mseal4j.doctor;
 
 import io.github.mseal4j.MappedRegion;
 import io.github.mseal4j.MappingOption;
 import io.github.mseal4j.Mseal;
+import io.github.mseal4j.SealPolicy;
 import io.github.mseal4j.SealStatistics;
 import io.github.mseal4j.SealSupport;
 import io.github.mseal4j.SystemCallException;
+import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.LibC;
+import io.github.mseal4j.internal.Mman;
+import io.github.mseal4j.internal.Smaps;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
@@ -23,15 +28,22 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * {@code java -jar mseal4j.jar [--json]}: tells whether sealing works on this host and shows it working on a
- * scratch page. Exit status 0 when sealing works and every attack on the sealed page was refused; 1 when
- * sealing is available but the demonstration saw something else; 2 when sealing is not available here;
- * 64 for a bad command line.
+ * {@code java -jar mseal4j.jar [--json]}: tells whether sealing and immutable memory work on this host and
+ * shows them working on scratch pages. A client of the library's public API (plus the raw calls it attacks
+ * with), not part of it. Exit status:
+ * <ul>
+ *   <li>0: sealing works and every attack on sealed memory was refused;</li>
+ *   <li>1: sealing is available but the demonstration saw something the kernel should not allow;</li>
+ *   <li>2: sealing is not available here;</li>
+ *   <li>3: sealing works, but this JVM's configuration ({@code -Dio.github.mseal4j.policy}) is invalid, so an
+ *       application started the same way fails at its first seal;</li>
+ *   <li>64: a bad command line.</li>
+ * </ul>
  */
 public final class Doctor {
     private static final byte[] MESSAGE = "sealed by the mseal4j doctor".getBytes(StandardCharsets.US_ASCII);
 
-    /** One attack on the sealed page and the errno it got (0: it succeeded). */
+    /** One attack on a sealed page and the errno it got (0: it succeeded). */
     public record Attempt(String call, int errno) {
         /** True when the kernel refused with EPERM, as it must for sealed memory. */
         public boolean blocked() {
@@ -40,10 +52,12 @@ public final class Doctor {
     }
 
     /**
-     * What the process's setting allows: the seal policy, its seccomp mode, its mappings against
-     * {@code vm.max_map_count}, and {@code RLIMIT_MEMLOCK}.
+     * What the process's setting allows: the seal policy (or why the property is invalid), its seccomp mode,
+     * its mappings against {@code vm.max_map_count}, {@code RLIMIT_MEMLOCK}, and the kernel's
+     * {@code proc_mem.force_override} boot option.
      */
-    public record Environment(String policy, String seccomp, long mappings, long maxMapCount, String memlockLimit) {
+    public record Environment(String policy, boolean policyValid, String seccomp, long mappings, long maxMapCount,
+                              String memlockLimit, String procMemForceOverride) {
         /** Mappings left before {@code vm.max_map_count}, or -1 when unknown. */
         public long headroom() {
             return maxMapCount < 0 || mappings < 0 ? -1 : maxMapCount - mappings;
@@ -51,8 +65,9 @@ public final class Doctor {
     }
 
     /**
-     * A scratch page allocated with every {@link MappingOption} and sealed read-only: the smaps lines of the
-     * data and of the guard pages on either side ({@code perms flags}), and anything that could not be applied.
+     * A scratch page allocated with every hardening {@link MappingOption} and sealed read-only: the smaps lines
+     * of the data and of the guard pages on either side ({@code perms flags}), and anything that could not be
+     * applied.
      */
     public record Hardening(String options, String data, String guardBelow, String guardAbove, String note) {
         /** True when both guards are sealed PROT_NONE mappings. */
@@ -62,33 +77,53 @@ public final class Doctor {
         }
     }
 
-    /** What happened to the scratch page. */
+    /**
+     * A scratch page allocated {@link MappingOption#IMMUTABLE} and frozen: what smaps shows, whether the
+     * kernel reports it immutable, and what became of a write through {@code /proc/self/mem} and of
+     * {@code mprotect(PROT_READ|PROT_WRITE)}.
+     */
+    public record Immutable(String mapping, boolean kernelReportsImmutable, boolean procMemWriteRefused,
+                            String procMemDetail, int mprotectErrno, boolean contentsIntact) {
+        /** True when nothing could write the page: the proof of immutability. */
+        public boolean proven() {
+            return kernelReportsImmutable && procMemWriteRefused && mprotectErrno != 0 && contentsIntact;
+        }
+    }
+
+    /** What happened to the scratch pages. */
     public record Demonstration(long address, long length, List<Attempt> attempts, boolean contentsIntact,
                                 String vmFlags, boolean kernelReportsSealed, boolean procMemWriteReached,
-                                String procMemDetail, Hardening hardening) {
+                                String procMemDetail, Hardening hardening, Optional<Immutable> immutable) {
         /** True when every attack was refused, the data survived and the kernel shows the seal. */
         public boolean proven() {
-            return attempts.stream().allMatch(Attempt::blocked) && contentsIntact && kernelReportsSealed;
+            return attempts.stream().allMatch(Attempt::blocked) && contentsIntact && kernelReportsSealed
+                && immutable.map(Immutable::proven).orElse(true);
         }
     }
 
     /** Everything the doctor found. {@code pageSize} is -1 and {@code demonstration} empty when unknown. */
     public record Report(String version, String osName, String osArch, String javaVersion, String javaVendor,
-                         String kernelRelease, long pageSize, SealSupport support, Environment environment,
-                         Optional<Demonstration> demonstration) {
-        /** The process exit status the report calls for. */
+                         String kernelRelease, long pageSize, SealSupport support, SealSupport immutability,
+                         Environment environment, Optional<Demonstration> demonstration) {
+        /** The process exit status the report calls for (see the class documentation). */
         public int exitStatus() {
             if (!support.available()) {
                 return 2;
             }
-            return demonstration.map(Demonstration::proven).orElse(false) ? 0 : 1;
+            if (!demonstration.map(Demonstration::proven).orElse(false)) {
+                return 1;
+            }
+            return environment.policyValid() ? 0 : 3;
         }
 
         /** One sentence for the last line. */
         public String verdict() {
             return switch (exitStatus()) {
-                case 0 -> "sealing works here: every attack on sealed memory was refused with EPERM";
+                case 0 -> "sealing works here: every attack on sealed memory was refused with EPERM"
+                    + (immutability.available() ? ", and immutable memory refused every write" : "");
                 case 2 -> "sealing is not available here: " + support.reason();
+                case 3 -> "sealing works here, but the seal policy property is invalid: an application started"
+                    + " with it fails at its first seal (" + environment.policy() + ")";
                 default -> "sealing is available but the demonstration did not behave as the kernel promises;"
                     + " see above";
             };
@@ -118,7 +153,13 @@ public final class Doctor {
                 }
             }
         }
-        Report report = examine();
+        // An invalid policy makes every sealing call throw. Report it, then demonstrate under the default
+        // (strict): nothing in the library has read the property yet.
+        Optional<String> policyProblem = policyProblem();
+        if (policyProblem.isPresent()) {
+            System.setProperty(SealPolicy.PROPERTY, "strict");
+        }
+        Report report = examine(policyProblem);
         if (json) {
             System.out.println(toJson(report));
         } else {
@@ -127,8 +168,25 @@ public final class Doctor {
         System.exit(report.exitStatus());
     }
 
-    /** Examines this JVM and, where sealing works, seals one scratch page (which then lives until exit). */
+    private static Optional<String> policyProblem() {
+        try {
+            SealPolicy.parse(System.getProperty(SealPolicy.PROPERTY, "strict"));
+            return Optional.empty();
+        } catch (IllegalArgumentException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
+    /**
+     * Examines this JVM and, where sealing works, seals a few scratch pages (which then live until exit).
+     *
+     * @return the findings
+     */
     public static Report examine() {
+        return examine(policyProblem());
+    }
+
+    private static Report examine(Optional<String> policyProblem) {
         String version = Optional.ofNullable(Doctor.class.getPackage().getImplementationVersion()).orElse("dev");
         SealSupport support = Mseal.support();
         long pageSize;
@@ -137,20 +195,16 @@ public final class Doctor {
         } catch (UnsupportedOperationException e) {
             pageSize = -1;
         }
+        Environment environment = environment(policyProblem);
         Optional<Demonstration> demonstration = support.available()
             ? Optional.of(demonstrate(pageSize)) : Optional.empty();
         return new Report(version, System.getProperty("os.name"), System.getProperty("os.arch"),
             System.getProperty("java.version"), System.getProperty("java.vendor"), System.getProperty("os.version"),
-            pageSize, support, environment(), demonstration);
+            pageSize, support, Mseal.immutability(), environment, demonstration);
     }
 
-    private static Environment environment() {
-        String policy;
-        try {
-            policy = Mseal.policy().name();
-        } catch (IllegalArgumentException e) {
-            policy = "invalid: " + e.getMessage();
-        }
+    private static Environment environment(Optional<String> policyProblem) {
+        String policy = policyProblem.map(problem -> "invalid: " + problem).orElseGet(() -> Mseal.policy().name());
         String seccomp = "unknown";
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -167,27 +221,59 @@ public final class Doctor {
             // not Linux, or no /proc
         }
         SealStatistics statistics = Mseal.statistics();
-        return new Environment(policy, seccomp, statistics.mappings(), statistics.maxMapCount(), Errno.memlockLimit());
+        return new Environment(policy, policyProblem.isEmpty(), seccomp, statistics.mappings(),
+            statistics.maxMapCount(), Errno.memlockLimit(), procMemForceOverride());
+    }
+
+    /** The kernel's {@code proc_mem.force_override=} boot option, if given. */
+    private static String procMemForceOverride() {
+        try {
+            for (String word : Files.readString(Path.of("/proc/cmdline")).strip().split("\\s+")) {
+                if (word.startsWith("proc_mem.force_override=")) {
+                    return word.substring("proc_mem.force_override=".length());
+                }
+            }
+            return "not set (the kernel's build default applies: CONFIG_PROC_MEM_ALWAYS_FORCE unless configured"
+                + " otherwise)";
+        } catch (IOException | RuntimeException e) {
+            return "unknown (/proc/cmdline unreadable)";
+        }
     }
 
     @SuppressWarnings("resource") // sealed: the page and its guards outlive close() by design
     private static Hardening harden(long pageSize) {
-        MappingOption[] all = MappingOption.values();
+        List<MappingOption> options = new ArrayList<>(List.of(MappingOption.GUARD_PAGES, MappingOption.NO_DUMP,
+            MappingOption.LOCKED, MappingOption.NO_FORK));
         String note = "";
         MappedRegion region;
         try {
-            region = MappedRegion.allocate(pageSize, all);
+            region = MappedRegion.allocate(pageSize, options.toArray(MappingOption[]::new));
         } catch (SystemCallException e) {
             note = "LOCKED could not be applied: " + e.getMessage();
-            all = new MappingOption[] {MappingOption.GUARD_PAGES, MappingOption.NO_DUMP, MappingOption.NO_FORK};
-            region = MappedRegion.allocate(pageSize, all);
+            options.remove(MappingOption.LOCKED);
+            region = MappedRegion.allocate(pageSize, options.toArray(MappingOption[]::new));
         }
         region.segment().copyFrom(MemorySegment.ofArray(MESSAGE));
         region.sealReadOnly();
         long data = region.address();
         List<Smaps.Vma> around = Smaps.read(data - pageSize, data + 2 * pageSize);
-        return new Hardening(Arrays.toString(all), describe(around, data), describe(around, data - pageSize),
+        return new Hardening(options.toString(), describe(around, data), describe(around, data - pageSize),
             describe(around, data + pageSize), note);
+    }
+
+    @SuppressWarnings("resource") // frozen: the page outlives close() by design
+    private static Immutable freeze(long pageSize) {
+        MappedRegion region = MappedRegion.allocate(pageSize, MappingOption.IMMUTABLE);
+        region.segment().copyFrom(MemorySegment.ofArray(MESSAGE));
+        region.sealReadOnly();
+        long address = region.address();
+        String mapping = describe(Smaps.read(address, address + pageSize), address);
+        Optional<String> refused = writeProcMem(address, (byte) (MESSAGE[0] ^ 0x20));
+        int mprotect = LibC.mprotect(address, pageSize, Mman.PROT_READ | Mman.PROT_WRITE);
+        boolean intact = Arrays.equals(readProcMem(address, MESSAGE.length).orElse(null), MESSAGE);
+        String detail = refused.map(f -> "the write was refused: " + f)
+            .orElse("a write through /proc/self/mem was accepted");
+        return new Immutable(mapping, region.isImmutable(), refused.isPresent(), detail, mprotect, intact);
     }
 
     private static String describe(List<Smaps.Vma> vmas, long address) {
@@ -227,13 +313,15 @@ public final class Doctor {
             reached = sealed.get(ValueLayout.JAVA_BYTE, 0) == written;
             detail = failure.map(f -> "the write was refused: " + f).orElse(reached
                 ? "a write through /proc/self/mem changed the sealed read-only page (the kernel's FOLL_FORCE allows"
-                    + " it; boot with proc_mem.force_override=never to forbid it)"
+                    + " it for ordinary memory; immutable memory refuses it, see below)"
                 : "the write returned but the page did not change");
         } else {
             detail = "not tried: an attack on the sealed page succeeded";
         }
+        Optional<Immutable> immutable = Mseal.immutability().available()
+            ? Optional.of(freeze(pageSize)) : Optional.empty();
         return new Demonstration(address, pageSize, List.copyOf(attempts), intact, flags, kernelSealed, reached,
-            detail, harden(pageSize));
+            detail, harden(pageSize), immutable);
     }
 
     private static int errnoOf(long addressOrNegativeErrno) {
@@ -261,7 +349,12 @@ public final class Doctor {
         }
     }
 
-    /** The report as text, one finding per line. */
+    /**
+     * The report as text, one finding per line.
+     *
+     * @param report the findings
+     * @param out where to print them
+     */
     public static void print(Report report, PrintStream out) {
         out.printf(Locale.ROOT, "mseal4j doctor %s%n", report.version());
         line(out, "platform", report.osName() + " " + report.osArch() + ", Java " + report.javaVersion()
@@ -269,12 +362,14 @@ public final class Doctor {
         line(out, "kernel", report.kernelRelease());
         line(out, "page size", report.pageSize() > 0 ? report.pageSize() + " bytes" : "unknown");
         line(out, "mseal", report.support().status() + ": " + report.support().reason());
+        line(out, "immutable memory", report.immutability().status() + ": " + report.immutability().reason());
         Environment environment = report.environment();
         line(out, "seal policy", environment.policy());
         line(out, "seccomp", environment.seccomp());
         line(out, "mappings", environment.mappings() + " of vm.max_map_count " + environment.maxMapCount()
             + " (headroom " + environment.headroom() + ")");
         line(out, "RLIMIT_MEMLOCK", environment.memlockLimit());
+        line(out, "proc_mem.force_override", environment.procMemForceOverride());
         report.demonstration().ifPresent(demo -> {
             line(out, "scratch page", Errno.hex(demo.address()) + ", " + demo.length()
                 + " bytes, written, then made read-only and sealed");
@@ -295,6 +390,14 @@ public final class Doctor {
             if (!hardening.note().isEmpty()) {
                 line(out, "  note", hardening.note());
             }
+            demo.immutable().ifPresentOrElse(immutable -> {
+                line(out, "immutable page", "IMMUTABLE, frozen: " + immutable.mapping()
+                    + (immutable.kernelReportsImmutable() ? "  (shared, sealed, no 'mw': immutable)" : "  (NOT immutable)"));
+                line(out, "  /proc/self/mem write", immutable.procMemDetail());
+                line(out, "  mprotect(PROT_READ|PROT_WRITE)", immutable.mprotectErrno() == 0 ? "SUCCEEDED (it must not)"
+                    : Errno.name(immutable.mprotectErrno()) + " (refused)");
+                line(out, "  contents", immutable.contentsIntact() ? "intact" : "CHANGED");
+            }, () -> line(out, "immutable page", "not shown: " + report.immutability().reason()));
         });
         line(out, "verdict", report.verdict());
     }
@@ -303,7 +406,12 @@ public final class Doctor {
         out.printf(Locale.ROOT, "%-34s %s%n", label, value);
     }
 
-    /** The report as one JSON object. */
+    /**
+     * The report as one JSON object.
+     *
+     * @param report the findings
+     * @return the JSON text
+     */
     public static String toJson(Report report) {
         Json json = new Json();
         json.begin();
@@ -314,19 +422,18 @@ public final class Doctor {
         json.field("javaVendor", report.javaVendor());
         json.field("kernelRelease", report.kernelRelease());
         json.field("pageSize", report.pageSize());
-        json.name("support").begin();
-        json.field("available", report.support().available());
-        json.field("status", report.support().status().name());
-        json.field("reason", report.support().reason());
-        json.end();
+        verdict(json, "support", report.support());
+        verdict(json, "immutability", report.immutability());
         Environment environment = report.environment();
         json.name("environment").begin();
         json.field("policy", environment.policy());
+        json.field("policyValid", environment.policyValid());
         json.field("seccomp", environment.seccomp());
         json.field("mappings", environment.mappings());
         json.field("maxMapCount", environment.maxMapCount());
         json.field("headroom", environment.headroom());
         json.field("memlockLimit", environment.memlockLimit());
+        json.field("procMemForceOverride", environment.procMemForceOverride());
         json.end();
         report.demonstration().ifPresent(demo -> {
             json.name("demonstration").begin();
@@ -358,11 +465,30 @@ public final class Doctor {
             json.field("guardsSealed", hardening.guardsSealed());
             json.field("note", hardening.note());
             json.end();
+            demo.immutable().ifPresent(immutable -> {
+                json.name("immutable").begin();
+                json.field("mapping", immutable.mapping());
+                json.field("kernelReportsImmutable", immutable.kernelReportsImmutable());
+                json.field("procMemWriteRefused", immutable.procMemWriteRefused());
+                json.field("procMemDetail", immutable.procMemDetail());
+                json.field("mprotectErrnoName", immutable.mprotectErrno() == 0 ? "" : Errno.name(immutable.mprotectErrno()));
+                json.field("contentsIntact", immutable.contentsIntact());
+                json.field("proven", immutable.proven());
+                json.end();
+            });
             json.end();
         });
         json.field("verdict", report.verdict());
         json.field("exitStatus", report.exitStatus());
         json.end();
         return json.toString();
+    }
+
+    private static void verdict(Json json, String name, SealSupport verdict) {
+        json.name(name).begin();
+        json.field("available", verdict.available());
+        json.field("status", verdict.status().name());
+        json.field("reason", verdict.reason());
+        json.end();
     }
 }

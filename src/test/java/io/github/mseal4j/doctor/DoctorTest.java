@@ -1,4 +1,4 @@
-package io.github.mseal4j.internal;
+package io.github.mseal4j.doctor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.mseal4j.Mseal;
 import io.github.mseal4j.SealSupport;
-import io.github.mseal4j.internal.Doctor.Attempt;
-import io.github.mseal4j.internal.Doctor.Demonstration;
-import io.github.mseal4j.internal.Doctor.Environment;
-import io.github.mseal4j.internal.Doctor.Hardening;
-import io.github.mseal4j.internal.Doctor.Report;
+import io.github.mseal4j.doctor.Doctor.Attempt;
+import io.github.mseal4j.doctor.Doctor.Demonstration;
+import io.github.mseal4j.doctor.Doctor.Environment;
+import io.github.mseal4j.doctor.Doctor.Hardening;
+import io.github.mseal4j.doctor.Doctor.Immutable;
+import io.github.mseal4j.doctor.Doctor.Report;
+import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.testing.MiniJson;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -24,7 +26,9 @@ import org.junit.jupiter.api.Test;
 
 /** The doctor's findings, its text and its JSON. The packaged jar is run end to end by DoctorIT. */
 class DoctorTest {
-    private static final Environment ENVIRONMENT = new Environment("STRICT", "disabled", 500, 65530, "8388608 bytes");
+    private static final Environment ENVIRONMENT = new Environment("STRICT", true, "disabled", 500, 65530,
+        "8388608 bytes", "not set");
+    private static final SealSupport AVAILABLE = new SealSupport(SealSupport.Status.AVAILABLE, "available");
 
     @Test
     void onThisHostTheDemonstrationProvesTheSeal() {
@@ -47,8 +51,14 @@ class DoctorTest {
         }
         assertTrue(hardening.data().startsWith("r--p"), hardening.data());
         assertTrue(hardening.note().isEmpty() == hardening.data().contains(" lo"), "locked, or says why not: " + hardening);
+        Immutable immutable = demo.immutable().orElseThrow(() -> new AssertionError(Mseal.immutability().reason()));
+        assertTrue(immutable.proven(), immutable.toString());
+        assertTrue(immutable.mapping().startsWith("r--s") && !immutable.mapping().contains(" mw"), immutable.mapping());
+        assertTrue(immutable.procMemDetail().contains("Input/output error"), "EIO: " + immutable.procMemDetail());
+        assertEquals("EACCES", Errno.name(immutable.mprotectErrno()));
         Environment environment = report.environment();
         assertEquals("STRICT", environment.policy());
+        assertTrue(environment.policyValid());
         assertTrue(environment.headroom() > 0 && environment.mappings() > 0, environment.toString());
     }
 
@@ -63,7 +73,7 @@ class DoctorTest {
         assertTrue(text.contains("'sl'"), text);
         assertTrue(text.contains("/proc/self/mem"), text);
         for (String label : List.of("seal policy", "seccomp", "mappings", "RLIMIT_MEMLOCK", "hardened page",
-            "guard below", "guard above")) {
+            "guard below", "guard above", "immutable memory", "immutable page", "proc_mem.force_override")) {
             assertTrue(text.contains(label), label + " in\n" + text);
         }
     }
@@ -84,13 +94,17 @@ class DoctorTest {
             List<?> attempts = (List<?>) ((Map<?, ?>) json.get("demonstration")).get("attempts");
             assertEquals(5, attempts.size());
             assertTrue(attempts.stream().allMatch(a -> "EPERM".equals(((Map<?, ?>) a).get("errnoName"))));
+            Map<?, ?> immutable = (Map<?, ?>) ((Map<?, ?>) json.get("demonstration")).get("immutable");
+            assertEquals(Boolean.TRUE, immutable.get("procMemWriteRefused"), json.toString());
+            assertEquals(Boolean.TRUE, immutable.get("kernelReportsImmutable"), json.toString());
         }
+        assertEquals(report.immutability().status().name(), ((Map<?, ?>) json.get("immutability")).get("status"));
     }
 
     @Test
     void anUnsupportedHostExitsNonZeroWithTheReason() {
         SealSupport blocked = new SealSupport(SealSupport.Status.BLOCKED_BY_POLICY, "mseal is blocked by seccomp");
-        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, blocked, ENVIRONMENT,
+        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, blocked, blocked, ENVIRONMENT,
             Optional.empty());
         assertEquals(2, report.exitStatus());
         assertTrue(report.verdict().contains("mseal is blocked by seccomp"));
@@ -104,13 +118,35 @@ class DoctorTest {
 
     @Test
     void anAttackThatSucceedsFailsTheVerdict() {
-        SealSupport available = new SealSupport(SealSupport.Status.AVAILABLE, "available");
         Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 0)), true, "rd", true,
-            false, "not tried", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""));
-        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, available, ENVIRONMENT,
-            Optional.of(demo));
+            false, "not tried", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty());
+        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, AVAILABLE, AVAILABLE,
+            ENVIRONMENT, Optional.of(demo));
         assertEquals(1, report.exitStatus());
         assertTrue(print(report).contains("SUCCEEDED (it must not)"));
+    }
+
+    @Test
+    void anImmutablePageThatCouldBeWrittenFailsTheVerdict() {
+        Immutable written = new Immutable("r--s rd sh mr me ms sl", true, false, "a write was accepted", 13, false);
+        Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 1)), true, "sl", true,
+            true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.of(written));
+        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, AVAILABLE, AVAILABLE,
+            ENVIRONMENT, Optional.of(demo));
+        assertEquals(1, report.exitStatus(), "immutable memory that can be written is a failed demonstration");
+    }
+
+    @Test
+    void anInvalidPolicyIsExitStatusThreeOnceTheDemonstrationPasses() {
+        Environment invalid = new Environment("invalid: -Dio.github.mseal4j.policy=x is not a seal policy", false,
+            "disabled", 500, 65530, "8388608 bytes", "not set");
+        Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 1)), true, "sl", true,
+            true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty());
+        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, AVAILABLE, AVAILABLE,
+            invalid, Optional.of(demo));
+        assertEquals(3, report.exitStatus());
+        assertTrue(report.verdict().contains("policy property is invalid"), report.verdict());
+        assertTrue(print(report).contains("invalid: -Dio.github.mseal4j.policy=x"));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.github.mseal4j.internal;
+package io.github.mseal4j.doctor;
 
 import java.util.ArrayDeque;
 import java.util.Deque;

@@ -1,0 +1,99 @@
+package io.github.mseal4j.internal;
+
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.MemoryAddress;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/**
+ * The JDK Flight Recorder events themselves. Only {@link Events} touches this class, and only when
+ * {@code jdk.jfr} is present: nothing here may load without it.
+ */
+final class JfrEvents {
+    private JfrEvents() {
+    }
+
+    /** What every mseal4j event says: where, how much, and who asked (the stack trace). */
+    @Category({"mseal4j"})
+    @StackTrace(true)
+    abstract static class RangeEvent extends Event {
+        @Label("Address")
+        @MemoryAddress
+        long address;
+
+        @Label("Length")
+        @DataAmount
+        long length;
+    }
+
+    /** Pages became sealed. */
+    @Name("io.github.mseal4j.Seal")
+    @Label("Memory Sealed")
+    @Description("Pages sealed with mseal(2) (or, under the best-effort policy, protected but not sealed)")
+    static final class SealEvent extends RangeEvent {
+        @Label("Sealed by the Kernel")
+        @Description("False under the best-effort policy where mseal is unavailable")
+        boolean byKernel;
+    }
+
+    /** Pages changed protection. */
+    @Name("io.github.mseal4j.Protect")
+    @Label("Memory Protection Changed")
+    static final class ProtectEvent extends RangeEvent {
+        @Label("Protection")
+        String protection;
+    }
+
+    /** A system call mseal4j made failed. */
+    @Name("io.github.mseal4j.SystemCallFailure")
+    @Label("Memory System Call Failed")
+    static final class FailureEvent extends RangeEvent {
+        @Label("Operation")
+        String operation;
+
+        @Label("Errno")
+        int errno;
+
+        @Label("Errno Name")
+        String errnoName;
+    }
+
+    /** Records that {@code [address, address + length)} became sealed. */
+    static void sealed(long address, long length, boolean byKernel) {
+        SealEvent event = new SealEvent();
+        if (event.shouldCommit()) {
+            event.address = address;
+            event.length = length;
+            event.byKernel = byKernel;
+            event.commit();
+        }
+    }
+
+    /** Records that {@code [address, address + length)} changed protection. */
+    static void protectionChanged(long address, long length, String protection) {
+        ProtectEvent event = new ProtectEvent();
+        if (event.shouldCommit()) {
+            event.address = address;
+            event.length = length;
+            event.protection = protection;
+            event.commit();
+        }
+    }
+
+    /** Records a failed system call. */
+    static void failed(String operation, long address, long length, int errno) {
+        FailureEvent event = new FailureEvent();
+        if (event.shouldCommit()) {
+            event.operation = operation;
+            event.address = address;
+            event.length = length;
+            event.errno = errno;
+            event.errnoName = Errno.name(errno);
+            event.commit();
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.github.mseal4j;
+
+import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.testing.Seccomp;
+import io.github.mseal4j.testing.Seccomp.Call;
+import io.github.mseal4j.testing.Seccomp.Rule;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Run in a child JVM by {@link ImmutabilityFaultTest}: a seccomp filter answers {@code memfd_create} or
+ * {@code fcntl(F_ADD_SEALS)} with an errno, installed before the immutability probe ({@code args[1]} =
+ * {@code before}) or after it ({@code after}). Prints the verdict and what each way of asking for immutable
+ * memory did, and the descriptors and mappings around each failure.
+ */
+public final class ImmutabilityFaultChild {
+    private ImmutabilityFaultChild() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Rule rule = switch (args[0]) {
+            case "memfd-EPERM" -> Rule.deny(Call.MEMFD_CREATE, Errno.EPERM);
+            case "memfd-ENOSYS" -> Rule.deny(Call.MEMFD_CREATE, Errno.ENOSYS);
+            case "seals-EINVAL" -> Rule.denyWhen(Call.FCNTL, 1, 1033 /* F_ADD_SEALS */, Errno.EINVAL);
+            default -> throw new IllegalArgumentException(args[0]);
+        };
+        long page = Mseal.pageSize();
+        System.out.println("mseal=" + Mseal.support().status());
+        if (args[1].equals("before")) {
+            Seccomp.install(rule);
+            System.out.println("verdict=" + Mseal.immutability().status() + ": " + Mseal.immutability().reason());
+            report("explicit", () -> {
+                MappedRegion region = MappedRegion.allocate(page, MappingOption.IMMUTABLE);
+                region.segment().set(ValueLayout.JAVA_INT, 0, 7);
+                region.sealReadOnly();
+                return "ok, isSealed=" + region.isSealed() + ", isImmutable=" + region.isImmutable();
+            });
+            report("freeze", () -> {
+                var frozen = Mseal.freeze(new byte[] {1, 2, 3});
+                return "ok, bytes=" + frozen.byteSize();
+            });
+            report("arena", () -> {
+                try (SealedArena arena = SealedArena.create()) {
+                    arena.allocate(8, 8);
+                    arena.seal();
+                    return "ok, isSealed=" + arena.isSealed() + ", isImmutable=" + arena.isImmutable();
+                }
+            });
+            report("map", () -> {
+                SealedMap map = SealedMap.copyOf(Map.of("k", "v"));
+                return "ok, get=" + map.get("k") + ", isImmutable=" + map.isImmutable();
+            });
+        } else {
+            System.out.println("verdict=" + Mseal.immutability().status());
+            // What the failures will need exists before counting: loaded classes, the filter's memory.
+            SealedMap.copyOf(Map.of("warm", "up"));
+            report("warm-up", () -> "ok");
+            Seccomp.install(rule);
+            report("allocate after", () -> {
+                MappedRegion another = MappedRegion.allocate(page, MappingOption.IMMUTABLE);
+                another.close();
+                return "ok";
+            });
+            if (!args[0].startsWith("seals")) {
+                return;
+            }
+            long fds = fds();
+            long mappings = mappings();
+            MappedRegion region = MappedRegion.allocate(page, MappingOption.IMMUTABLE);
+            region.segment().set(ValueLayout.JAVA_INT, 0, 42);
+            report("freeze after", () -> {
+                region.sealReadOnly();
+                return "ok";
+            });
+            System.out.println("region after: maps=" + permissions(region.address()) + ", value="
+                + region.segment().get(ValueLayout.JAVA_INT, 0) + ", writable="
+                + !region.segment().isReadOnly() + ", isImmutable=" + region.isImmutable());
+            region.close();
+            System.out.println("closed: fds " + fds + " -> " + fds() + ", mappings " + mappings + " -> " + mappings());
+        }
+    }
+
+    private static void report(String what, Supplier<String> action) throws Exception {
+        long fds = fds();
+        long mappings = mappings();
+        String outcome;
+        try {
+            outcome = action.get();
+        } catch (RuntimeException e) {
+            outcome = e.getClass().getSimpleName() + ": " + e.getMessage() + " (fds " + fds + " -> " + fds()
+                + ", mappings " + mappings + " -> " + mappings() + ")";
+        }
+        System.out.println(what + ": " + outcome);
+    }
+
+    private static long fds() throws Exception {
+        try (var entries = Files.list(Path.of("/proc/self/fd"))) {
+            return entries.count() - 1; // less the one this listing opens
+        }
+    }
+
+    private static long mappings() throws Exception {
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.count();
+        }
+    }
+
+    private static String permissions(long address) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            String[] range = line.substring(0, line.indexOf(' ')).split("-");
+            if (Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16)) {
+                return line.split(" +")[1];
+            }
+        }
+        return "(unmapped)";
+    }
+}

@@ -1,0 +1,248 @@
+package io.github.mseal4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.mseal4j.internal.Smaps;
+import io.github.mseal4j.testing.ChildJvm;
+import io.github.mseal4j.testing.SealBudget;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Immutable memory: the API's rules, and the difference from sealed anonymous memory shown side by side. */
+class ImmutableTest {
+    private static final long PAGE = Mseal.pageSize();
+
+    @BeforeEach
+    void requireImmutability() {
+        assumeTrue(Mseal.isSupported(), Mseal.support().reason());
+    }
+
+    @Test
+    void immutableMemoryIsAvailableHere() {
+        assertTrue(Mseal.immutability().available(), Mseal.immutability().reason());
+        assertTrue(Mseal.immutability().reason().contains("F_SEAL_WRITE"), Mseal.immutability().reason());
+    }
+
+    @Test
+    void aParentCannotWriteAChildsImmutableMemoryThroughProcPidMemButCanWriteItsSealedAnonymousMemory()
+            throws Exception {
+        List<String> command = new ArrayList<>(List.of(ChildJvm.java().toString(), "--enable-native-access=ALL-UNNAMED",
+            "-cp", ChildJvm.testClassPath(), ImmutableChild.class.getName()));
+        Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+             OutputStream in = child.getOutputStream()) {
+            Matcher line = Pattern.compile("pid=(\\d+) immutable=(\\d+) anonymous=(\\d+)").matcher(out.readLine());
+            assertTrue(line.matches(), line.toString());
+            Path mem = Path.of("/proc", line.group(1), "mem");
+            Optional<IOException> immutable = write(mem, Long.parseLong(line.group(2)), "IMMUTABLE");
+            Optional<IOException> anonymous = write(mem, Long.parseLong(line.group(3)), "ANONYMOUS");
+            in.write('\n');
+            in.flush();
+            String immutableHolds = out.readLine();
+            String anonymousHolds = out.readLine();
+            assertTrue(immutable.isPresent(), "the write to immutable memory is refused");
+            assertEquals("Input/output error", immutable.get().getMessage(), "EIO");
+            assertEquals("immutable holds: " + ImmutableChild.IMMUTABLE, immutableHolds);
+            assertTrue(anonymous.isEmpty(), "the same write to sealed read-only anonymous memory goes through: "
+                + anonymous);
+            assertEquals("anonymous holds: ANONYMOUS" + ImmutableChild.ANONYMOUS.substring("ANONYMOUS".length()),
+                anonymousHolds, "and changes it: sealing alone does not stop /proc/<pid>/mem");
+        } finally {
+            assertTrue(child.waitFor(1, TimeUnit.MINUTES));
+            assertEquals(0, child.exitValue());
+        }
+    }
+
+    private static Optional<IOException> write(Path mem, long address, String text) {
+        try (FileChannel channel = FileChannel.open(mem, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII)), address);
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.of(e);
+        }
+    }
+
+    @Test
+    void anImmutableRegionIsSealedOnlyWholeAndReadOnly() {
+        try (MappedRegion region = MappedRegion.allocate(2 * PAGE, MappingOption.IMMUTABLE)) {
+            IllegalStateException whole = assertThrows(IllegalStateException.class, region::seal);
+            assertTrue(whole.getMessage().contains("sealReadOnly()"), whole.getMessage());
+            assertThrows(IllegalStateException.class, () -> region.seal(0, PAGE));
+            assertFalse(region.isSealed(), "refused before any system call");
+        }
+    }
+
+    @Test
+    void beforeFreezingItBehavesLikeAnyRegionAndCloseReleasesTheMemfd() throws IOException {
+        long fds = fds();
+        MappedRegion region = MappedRegion.allocate(3 * PAGE, MappingOption.IMMUTABLE);
+        assertEquals(fds + 1, fds(), "one memfd while it is writable");
+        MemorySegment segment = region.segment();
+        segment.set(ValueLayout.JAVA_LONG, PAGE, 99L);
+        region.protect(PAGE, PAGE, Protection.READ);
+        assertTrue(region.segment(PAGE, 8).isReadOnly());
+        assertThrows(IllegalStateException.class, () -> segment.get(ValueLayout.JAVA_LONG, 0), "revoked");
+        region.protect(Protection.READ_WRITE);
+        assertEquals(99L, region.segment().get(ValueLayout.JAVA_LONG, PAGE));
+        Smaps.Vma vma = Smaps.read(region.address(), region.address() + 1).getFirst();
+        assertEquals("rw-s", vma.permissions());
+        assertTrue(vma.flags().contains("mw"), "writable until frozen: " + vma);
+        assertFalse(region.isImmutable());
+        long address = region.address();
+        region.close();
+        assertEquals(fds, fds(), "close releases the memfd");
+        assertTrue(Smaps.read(address, address + 3 * PAGE).isEmpty(), "and unmaps it");
+    }
+
+    @Test
+    void freezingRevokesSegmentsAndMakesItImmutable() {
+        long fds = fds();
+        MappedRegion region = MappedRegion.allocate(2 * PAGE, MappingOption.IMMUTABLE);
+        MemorySegment writable = region.segment();
+        writable.setString(0, "frozen config");
+        MemorySegment frozen = region.sealReadOnly();
+        assertThrows(IllegalStateException.class, () -> writable.get(ValueLayout.JAVA_BYTE, 0));
+        assertEquals("frozen config", frozen.getString(0));
+        assertTrue(frozen.isReadOnly());
+        assertTrue(region.isSealed());
+        assertTrue(region.isImmutable());
+        assertEquals(fds, fds(), "the memfd is closed once frozen");
+        assertEquals(frozen, region.sealReadOnly(), "the same view again");
+        region.close();
+        assertEquals("frozen config", frozen.getString(0), "valid after close");
+        assertTrue(region.isImmutable());
+    }
+
+    @ParameterizedTest(name = "IMMUTABLE with {0}")
+    @CsvSource({"NO_DUMP, dd", "LOCKED, lo", "NO_FORK, dc"})
+    void everyOptionSurvivesTheFreeze(MappingOption option, String flag) {
+        MappedRegion region = MappedRegion.allocate(PAGE, MappingOption.IMMUTABLE, option);
+        region.sealReadOnly();
+        Smaps.Vma vma = Smaps.read(region.address(), region.address() + 1).getFirst();
+        assertTrue(vma.flags().contains(flag), flag + " on the frozen mapping: " + vma);
+        assertTrue(vma.immutable(), vma.toString());
+    }
+
+    @Test
+    void guardPagesSurviveTheFreezeSealedOnBothSides() {
+        MappedRegion region = MappedRegion.allocate(PAGE, MappingOption.IMMUTABLE, MappingOption.GUARD_PAGES);
+        region.sealReadOnly();
+        List<Smaps.Vma> around = Smaps.read(region.address() - PAGE, region.address() + 2 * PAGE);
+        assertEquals(3, around.size(), around.toString());
+        assertEquals("---p", around.get(0).permissions());
+        assertEquals("r--s", around.get(1).permissions());
+        assertEquals("---p", around.get(2).permissions());
+        assertTrue(around.stream().allMatch(Smaps.Vma::sealed), around.toString());
+        assertEquals(region.address() - PAGE, around.get(0).start());
+        assertEquals(region.address() + PAGE, around.get(2).start());
+    }
+
+    @Test
+    void concurrentReadersNeverCrashWhileRegionsAreFrozen() {
+        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED"), FreezeRace.class,
+            "200");
+        assertEquals(0, result.exitStatus(), "the child lived: " + result.transcript());
+        Matcher counts = Pattern.compile("regions=200 reads=(\\d+) revoked=(\\d+) wrong=(\\d+)").matcher(result.stdout());
+        assertTrue(counts.find(), result.transcript());
+        assertTrue(Long.parseLong(counts.group(2)) > 0, "freezing revoked segments in use: " + result.stdout());
+        assertEquals("0", counts.group(3), "every value read was right");
+    }
+
+    @Test
+    void arenasAndMapsAreImmutableByDefault() {
+        try (SealedArena arena = SealedArena.create()) {
+            MemorySegment key = arena.allocateFrom("secret");
+            arena.allocate(3 * SealedArena.DEFAULT_CHUNK_SIZE, 8).fill((byte) 1); // a region of its own
+            assertFalse(arena.isImmutable());
+            arena.seal();
+            assertTrue(arena.isImmutable());
+            assertEquals("secret", arena.sealedView(key).getString(0));
+        }
+        SealedMap map = SealedMap.copyOf(Map.of("k", "v"));
+        assertTrue(map.isImmutable());
+        assertEquals("v", map.get("k"));
+    }
+
+    @Test
+    void freezeCopiesExactlyTheBytesAskedFor() {
+        byte[] key = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+        MemorySegment frozen = Mseal.freeze(key);
+        assertEquals(16, frozen.byteSize(), "the page padding stays outside");
+        assertArrayEquals(key, frozen.toArray(ValueLayout.JAVA_BYTE));
+        assertTrue(frozen.isReadOnly());
+        key[0] = 'X';
+        assertEquals('0', frozen.get(ValueLayout.JAVA_BYTE, 0), "a copy");
+        assertTrue(Smaps.coveredAndImmutable(Smaps.read(frozen.address(), frozen.address() + 16), frozen.address(),
+            frozen.address() + 16));
+        assertEquals(0, Mseal.freeze(new byte[0]).byteSize());
+        MemorySegment fromSegment = Mseal.freeze(MemorySegment.ofArray(new long[] {1, 2, 3}));
+        assertEquals(24, fromSegment.byteSize());
+        assertEquals(3L, fromSegment.getAtIndex(ValueLayout.JAVA_LONG, 2));
+        assertThrows(NullPointerException.class, () -> Mseal.freeze((byte[]) null));
+    }
+
+    @Test
+    void freezeOfAFileChecksTheDigestOfTheFrozenCopy(@TempDir Path directory) throws Exception {
+        Path file = directory.resolve("policy.json");
+        Files.writeString(file, "{\"allow\": [\"api.example.com\"]}");
+        String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        MemorySegment frozen = Mseal.freeze(file, digest.toUpperCase());
+        assertEquals(Files.size(file), frozen.byteSize());
+        assertEquals("{\"allow\": [\"api.example.com\"]}", new String(frozen.toArray(ValueLayout.JAVA_BYTE),
+            StandardCharsets.UTF_8));
+        String wrong = "00".repeat(32);
+        SecurityException mismatch = assertThrows(SecurityException.class, () -> Mseal.freeze(file, wrong));
+        assertTrue(mismatch.getMessage().contains(wrong) && mismatch.getMessage().contains(digest),
+            "names the expected and the actual digest: " + mismatch.getMessage());
+        Path missing = directory.resolve("missing");
+        assertThrows(IllegalArgumentException.class, () -> Mseal.freeze(missing, "not hex"),
+            "the digest is checked before the file is read");
+        assertThrows(NoSuchFileException.class, () -> Mseal.freeze(missing, digest));
+        Path empty = Files.createFile(directory.resolve("empty"));
+        assertEquals(0, Mseal.freeze(empty).byteSize());
+    }
+
+    private static long fds() {
+        try (var entries = Files.list(Path.of("/proc/self/fd"))) {
+            return entries.count() - 1;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @AfterAll
+    static void stayWithinTheSealBudget() {
+        SealBudget.check(ImmutableTest.class.getSimpleName());
+    }
+}

@@ -1,0 +1,77 @@
+package io.github.mseal4j;
+
+import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.testing.Seccomp;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Run in a child JVM by {@link LateFilterTest}: the probe finds mseal available, then a seccomp filter
+ * installed later answers it with EPERM. Every multi-step sealing operation must then fail and leave its
+ * object as it was: usable, and failing again (never "sealed") when retried.
+ */
+public final class LateFilterChild {
+    private LateFilterChild() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.out.println("probe=" + Mseal.support().status());
+        long page = Mseal.pageSize();
+
+        SealedArena arena = SealedArena.create();
+        MemorySegment building = arena.allocate(64, 8);
+        building.fill((byte) 5);
+        MappedRegion region = MappedRegion.allocate(page);
+        region.segment().set(ValueLayout.JAVA_INT, 0, 42);
+        SealedMap.Builder builder = SealedMap.builder().put("k", "v");
+        SealedMap.copyOf(java.util.Map.of("warm", "up")); // the cleaner thread and its stack exist before counting
+
+        Seccomp.denyMseal(Errno.EPERM);
+
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            System.out.println("arena seal " + attempt + ": " + outcome(arena::seal) + ", isSealed=" + arena.isSealed());
+        }
+        System.out.println("arena after: allocate=" + outcome(() -> arena.allocate(8, 8))
+            + ", building readable=" + outcome(() -> building.get(ValueLayout.JAVA_BYTE, 63))
+            + ", building writable=" + outcome(() -> building.set(ValueLayout.JAVA_BYTE, 0, (byte) 6)));
+
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            System.out.println("sealReadOnly " + attempt + ": " + outcome(region::sealReadOnly));
+        }
+        System.out.println("region after: maps=" + permissions(region.address()) + ", isSealed=" + region.isSealed()
+            + ", writable=" + outcome(() -> region.segment().set(ValueLayout.JAVA_INT, 0, 43)));
+
+        long mappings = mappings();
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            System.out.println("build " + attempt + ": " + outcome(builder::build));
+        }
+        System.out.println("mappings left behind by the builds=" + (mappings() - mappings));
+    }
+
+    private static String outcome(Runnable action) {
+        try {
+            action.run();
+            return "ok";
+        } catch (RuntimeException e) {
+            return e.getClass().getSimpleName() + "(" + e.getMessage() + ")";
+        }
+    }
+
+    private static long mappings() throws Exception {
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.count();
+        }
+    }
+
+    private static String permissions(long address) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            String[] range = line.substring(0, line.indexOf(' ')).split("-");
+            if (Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16)) {
+                return line.split(" +")[1];
+            }
+        }
+        return "(unmapped)";
+    }
+}
