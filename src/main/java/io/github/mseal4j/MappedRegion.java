@@ -73,6 +73,7 @@ import java.util.function.UnaryOperator;
  * All methods are safe to call from many threads; changes to one region are serialized.
  */
 public final class MappedRegion implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
     private static final Predicate<Page> SEALED = Page::sealed;
     private static final Predicate<Page> UNSEALED = page -> !page.sealed();
     private static final UnaryOperator<Page> SEAL = Page::sealedPage;
@@ -480,7 +481,7 @@ public final class MappedRegion implements AutoCloseable {
         }
         synchronized (lock) {
             ensureOpen();
-            mseal(from, to, byKernel);
+            mseal(from, to, byKernel, null);
         }
     }
 
@@ -512,6 +513,8 @@ public final class MappedRegion implements AutoCloseable {
      *     and the {@linkplain SealPolicy policy} is strict
      * @throws SystemCallException if a system call fails ({@code mprotect}, {@code mseal}; for an immutable
      *     region also {@code mmap}, {@code fcntl}, {@code madvise}, {@code mlock})
+     * @throws IllegalStateException also if the kernel reported a seal (of the memory, or of an immutable
+     *     region's file) that a check right after shows it did not make; nothing is then reported sealed
      */
     public MemorySegment sealReadOnly() {
         return sealReadOnly(false);
@@ -554,15 +557,15 @@ public final class MappedRegion implements AutoCloseable {
                     mprotect(run.from(), run.to(), Protection.READ);
                 }
             }
-            mseal(0, all, byKernel);
-        } catch (SystemCallException e) {
+            mseal(0, all, byKernel, byKernel ? Protection.READ : null);
+        } catch (RuntimeException e) {
             restoreProtections(before, e);
             throw e;
         }
     }
 
     /** Puts back the protection of every page that is not sealed; a failure is added to {@code cause}. */
-    private void restoreProtections(List<Run> before, SystemCallException cause) {
+    private void restoreProtections(List<Run> before, RuntimeException cause) {
         for (Run run : before) {
             for (Run now : pages.runs(run.from(), run.to())) {
                 if (!now.page().sealed() && now.page().protection() != run.page().protection()) {
@@ -596,13 +599,13 @@ public final class MappedRegion implements AutoCloseable {
             }
             try {
                 Memfd.sealContents(fd);
-            } catch (SystemCallException e) {
+            } catch (RuntimeException e) {
                 // The file is still writable: map it back as it was. Nothing is lost; it holds the data.
                 try {
                     mapFile(Mman.PROT_READ | Mman.PROT_WRITE, false);
                     pages.setAll(Page.of(Protection.READ_WRITE, false));
                     restoreProtections(before, e);
-                } catch (SystemCallException again) {
+                } catch (RuntimeException again) {
                     e.addSuppressed(again);
                     pages.setAll(Page.of(Protection.NONE, false));
                 }
@@ -611,12 +614,17 @@ public final class MappedRegion implements AutoCloseable {
             pages.setAll(Page.of(Protection.NONE, false));
             freeze = Freeze.FILE_SEALED;
         }
-        if (freeze == Freeze.FILE_SEALED) {
-            mapFile(Mman.PROT_READ, populate);
-            pages.setAll(Page.of(Protection.READ, false));
-            freeze = Freeze.MAPPED_READ_ONLY;
+        try {
+            if (freeze == Freeze.FILE_SEALED) {
+                mapFile(Mman.PROT_READ, populate);
+                pages.setAll(Page.of(Protection.READ, false));
+                freeze = Freeze.MAPPED_READ_ONLY;
+            }
+            mseal(0, all, true, Protection.READ);
+        } catch (SystemCallException e) {
+            throw e.withNote("the memfd is already sealed against writing, so the region can only go forward:"
+                + " sealReadOnly() again continues from here (the data is safe in the file)");
         }
-        mseal(0, all, true);
         Memfd.close(fd);
         fd = -1;
         freeze = Freeze.FROZEN;
@@ -693,14 +701,15 @@ public final class MappedRegion implements AutoCloseable {
      * Whether the region is immutable, as the kernel reports it: every mapping that covers it is shared (a
      * memfd), sealed ({@code sl}), and neither writable nor able to become writable (no {@code wr} and no
      * {@code mw} in {@code VmFlags}). True once {@link #sealReadOnly()} has frozen a region allocated
-     * {@link MappingOption#IMMUTABLE}; false for every other region. Reads smaps, like {@link #isSealed()}.
+     * {@link MappingOption#IMMUTABLE}; false for every other region, whatever smaps says of it. Reads smaps,
+     * like {@link #isSealed()}.
      *
      * @return true when the kernel reports every page immutable
      */
     public boolean isImmutable() {
         synchronized (lock) {
-            if (closed && pages.any(0, pages.pages(), UNSEALED)) {
-                return false;
+            if (freeze != Freeze.FROZEN) {
+                return false; // only the library's own frozen memfd counts, whatever else smaps shows
             }
         }
         return Smaps.coveredAndImmutable(Smaps.read(address, address + byteSize), address, address + byteSize);
@@ -738,7 +747,14 @@ public final class MappedRegion implements AutoCloseable {
             pages.truncate(from);
             byteSize = newByteSize;
             if (fd >= 0) {
-                check(LibC.ftruncate(fd, newByteSize), "ftruncate", 0, newByteSize, "memfd " + fd + ", " + newByteSize);
+                int errno = LibC.ftruncate(fd, newByteSize);
+                if (errno != 0) {
+                    // The region is consistent without it: the file's tail is no longer mapped, and it was
+                    // never written (an arena's unused reservation), so it holds no memory. Only say so.
+                    LOG.log(System.Logger.Level.WARNING, () -> "mseal4j: "
+                        + new SystemCallException("ftruncate", 0, newByteSize, "memfd " + fd + ", " + newByteSize,
+                            errno).getMessage() + "; the file keeps its unmapped, unwritten tail");
+                }
             }
         }
     }
@@ -857,9 +873,11 @@ public final class MappedRegion implements AutoCloseable {
     /**
      * Seals pages {@code [from, to)}, and the guard pages the first time (in the same call when the whole
      * region is sealed). Without {@code byKernel} (the best-effort policy on a host without mseal) nothing is
-     * sealed, but the pages are treated as sealed from then on: never re-protected, never unmapped.
+     * sealed, but the pages are treated as sealed from then on: never re-protected, never unmapped. With
+     * {@code verifyAs}, the protection every page of the range has, the multi-step operations make sure the
+     * seal took: see {@link #verifySealed}.
      */
-    private void mseal(long from, long to, boolean byKernel) {
+    private void mseal(long from, long to, boolean byKernel, Protection verifyAs) {
         long start = address + from * pageSize;
         long length = (to - from) * pageSize;
         long all = pages.pages();
@@ -872,6 +890,9 @@ public final class MappedRegion implements AutoCloseable {
                 resynchronize();
                 throw new SystemCallException("mseal", withGuards ? address - guardBytes : start,
                     withGuards ? length + 2 * guardBytes : length, "0", errno);
+            }
+            if (verifyAs != null) {
+                verifySealed(start, length, verifyAs);
             }
         }
         guardsSealed |= withGuards || guardBytes == 0;
@@ -899,6 +920,22 @@ public final class MappedRegion implements AutoCloseable {
                 check(LibC.mseal(address - guardBytes, guardBytes), "mseal", address - guardBytes, guardBytes, "0");
                 check(LibC.mseal(address + byteSize, guardBytes), "mseal", address + byteSize, guardBytes, "0");
             }
+        }
+    }
+
+    /**
+     * Makes sure mseal did what it reported: an {@code mprotect} to the protection the pages already have
+     * changes nothing, and must be refused with EPERM on sealed memory. A seccomp filter that answers mseal
+     * with 0 without running it would otherwise make the library report sealed what is not. (One system call;
+     * the plain {@code seal()} leaves this to {@link #isSealed()}.)
+     */
+    private static void verifySealed(long start, long length, Protection protection) {
+        int errno = LibC.mprotect(start, length, Mman.prot(protection));
+        if (errno != Errno.EPERM) {
+            throw new IllegalStateException(String.format(Locale.ROOT, "mseal(%s, %d, 0) returned 0, but the kernel"
+                + " then answered a no-op mprotect of the range with %s instead of EPERM: the range is not sealed (a"
+                + " seccomp filter answering mseal with success would do this); nothing is reported sealed",
+                Errno.hex(start), length, errno == 0 ? "success" : Errno.name(errno)));
         }
     }
 

@@ -31,12 +31,22 @@ final class Memfd {
         return fd;
     }
 
-    /** Seals the file's contents and size for good. Fails with EBUSY while a writable shared mapping of it exists. */
+    /**
+     * Seals the file's contents and size for good, and checks with {@code F_GET_SEALS} that it is so (a
+     * seccomp filter could answer success without running the call). Fails with EBUSY while a writable shared
+     * mapping of it exists.
+     */
     static void sealContents(int fd) {
         int result = LibC.fcntl(fd, Mman.F_ADD_SEALS, Mman.IMMUTABLE_FILE_SEALS);
         if (result < 0) {
             throw new SystemCallException("fcntl", 0, 0,
                 "memfd " + fd + ", F_ADD_SEALS, F_SEAL_WRITE|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL", -result);
+        }
+        int seals = LibC.fcntl(fd, Mman.F_GET_SEALS, 0);
+        if (seals < 0 || (seals & Mman.IMMUTABLE_FILE_SEALS) != Mman.IMMUTABLE_FILE_SEALS) {
+            throw new IllegalStateException("fcntl(memfd " + fd + ", F_ADD_SEALS) returned success, but F_GET_SEALS"
+                + " then answered " + (seals < 0 ? Errno.name(-seals) : "0x" + Integer.toHexString(seals))
+                + ": the file is not sealed against writing (a seccomp filter answering success would do this)");
         }
     }
 

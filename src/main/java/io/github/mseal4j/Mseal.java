@@ -46,16 +46,44 @@ public final class Mseal {
      * Whether immutable memory works in this JVM, and why not: memory that nothing in the process can write
      * again, not through its mapping, not through {@code /proc/self/mem}, not by a debugger (see
      * {@link MappingOption#IMMUTABLE}). It needs {@link #support() mseal}, {@code memfd_create} and the file
-     * seals {@code F_SEAL_WRITE}, {@code F_SEAL_SHRINK}, {@code F_SEAL_GROW} and {@code F_SEAL_SEAL}. Probed once
-     * per process, on first use, with a one-page memfd that is sealed and closed again (nothing is mapped or
-     * sealed in memory). Never throws.
+     * seals {@code F_SEAL_WRITE}, {@code F_SEAL_SHRINK}, {@code F_SEAL_GROW} and {@code F_SEAL_SEAL}. Probed on
+     * first use, with a one-page memfd that is sealed and closed again (nothing is mapped or sealed in memory),
+     * and kept for the life of the process; only a verdict caused by a passing shortage (no file descriptor
+     * left) is asked again at the next call. Never throws.
      *
      * @return the probe's verdict: {@code AVAILABLE}, or why not ({@code MEMFD_UNAVAILABLE},
      *     {@code FILE_SEALS_UNAVAILABLE}, or the reason mseal itself is unavailable)
      */
     public static SealSupport immutability() {
-        return ImmutabilityProbe.RESULT;
+        return probeImmutability().verdict();
     }
+
+    /**
+     * True where immutable memory should be used: available, or unknown for now because the last probe met a
+     * passing shortage (no file descriptor left), in which case the memfd call itself will report it. False
+     * only where the host lacks it for good.
+     */
+    static boolean immutableExpected() {
+        SupportProbe.Immutability probed = probeImmutability();
+        return probed.verdict().available() || !probed.lasting();
+    }
+
+    /** A lasting verdict is kept for the life of the process; one from a passing shortage is asked again. */
+    private static SupportProbe.Immutability probeImmutability() {
+        SupportProbe.Immutability known = lastingImmutability;
+        if (known != null) {
+            return known;
+        }
+        SupportProbe.Immutability probed = SupportProbe.immutability(support(), SupportProbe.MemfdCalls.LIBC);
+        System.getLogger("io.github.mseal4j").log(System.Logger.Level.DEBUG, "immutability probe: {0}: {1}{2}",
+            probed.verdict().status(), probed.verdict().reason(), probed.lasting() ? "" : " (asked again next time)");
+        if (probed.lasting()) {
+            lastingImmutability = probed;
+        }
+        return probed;
+    }
+
+    private static volatile SupportProbe.Immutability lastingImmutability;
 
     /**
      * Whether sealing works here.
@@ -179,7 +207,9 @@ public final class Mseal {
             long size = channel.size();
             if (size == 0) {
                 if (channel.read(ByteBuffer.allocate(1), 0) > 0) {
-                    throw new IOException(file + " changed size while it was read (it was empty)");
+                    throw new IOException(file + " reports a size of 0 but has content: it changed while it was"
+                        + " read, or it is a file whose size the kernel does not know (in /proc or /sys); read it"
+                        + " yourself and freeze the bytes");
                 }
                 return MemorySegment.ofArray(new byte[0]).asReadOnly();
             }
@@ -294,15 +324,6 @@ public final class Mseal {
 
         static {
             System.getLogger("io.github.mseal4j").log(System.Logger.Level.DEBUG, "mseal probe: {0}: {1}",
-                RESULT.status(), RESULT.reason());
-        }
-    }
-
-    private static final class ImmutabilityProbe {
-        static final SealSupport RESULT = SupportProbe.immutability(Mseal.support(), SupportProbe.MemfdCalls.LIBC);
-
-        static {
-            System.getLogger("io.github.mseal4j").log(System.Logger.Level.DEBUG, "immutability probe: {0}: {1}",
                 RESULT.status(), RESULT.reason());
         }
     }

@@ -67,6 +67,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     /** Reservations are this many chunks of address space (without committing memory), at most 1 GiB. */
     private static final long CHUNKS_PER_RESERVATION = 256;
     private static final long MAX_RESERVATION = 1L << 30;
+    /** The largest chunk size: far beyond any use, and small enough that no size computed from it overflows. */
+    private static final long MAX_CHUNK_SIZE = 1L << 40;
     /** {@link Chunk#next} while sealing, and once sealed or closed: no allocation can succeed. */
     private static final long FROZEN = -1;
 
@@ -155,13 +157,14 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      * allocations that do not fit a chunk get a region of their own. Immutable memory where
      * {@link Mseal#immutability()} is available, otherwise anonymous memory made accessible a chunk at a time.
      *
-     * @param chunkSize a positive multiple of the page size
+     * @param chunkSize a positive multiple of the page size, at most 1 TiB
      * @return a new, empty arena
-     * @throws IllegalArgumentException if {@code chunkSize} is not a positive multiple of the page size
+     * @throws IllegalArgumentException if {@code chunkSize} is not a positive multiple of the page size, or
+     *     larger than 1 TiB
      * @throws UnsupportedOperationException if native calls are impossible here
      */
     public static SealedArena create(long chunkSize) {
-        return create(chunkSize, Mseal.immutability().available());
+        return create(chunkSize, Mseal.immutableExpected());
     }
 
     /** An arena backed by anonymous memory whatever the host offers; for tests of that fallback. */
@@ -174,6 +177,11 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         if (chunkSize <= 0 || chunkSize % pageSize != 0) {
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                 "chunkSize %d is not a positive multiple of the page size %d", chunkSize, pageSize));
+        }
+        if (chunkSize > MAX_CHUNK_SIZE) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                "chunkSize %d is larger than 1 TiB (%d); allocations larger than a chunk get a region of their own"
+                    + " anyway", chunkSize, MAX_CHUNK_SIZE));
         }
         return new SealedArena(chunkSize, immutable);
     }
@@ -374,9 +382,13 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 chunk.sealedBytes = alignUp(chunk.used, pageSize);
                 // Trim first: the tail ends where the mapping ends, so neither this nor the mprotect of the
                 // whole rest needs a split, which the kernel refuses at vm.max_map_count.
-                chunk.region.truncate(chunk.sealedBytes);
-                chunk.end = chunk.sealedBytes;
-                chunk.committed = Math.min(chunk.committed, chunk.sealedBytes);
+                try {
+                    chunk.region.truncate(chunk.sealedBytes);
+                } finally {
+                    // Whatever happened, allocate only where the region still is mapped.
+                    chunk.end = chunk.region.byteSize();
+                    chunk.committed = Math.min(chunk.committed, chunk.end);
+                }
                 if (!immutable) {
                     chunk.region.protect(0, chunk.sealedBytes, Protection.READ);
                 }
@@ -403,10 +415,10 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         } catch (RuntimeException e) {
             if (anythingPermanent()) {
                 state = State.PART_SEALED;
-                String note = "the arena is part-sealed: some of its memory is sealed for good; allocate() refuses,"
-                    + " and seal() again finishes the job";
+                String note = "the arena is part-sealed: some of its memory is frozen or sealed for good;"
+                    + " allocate() refuses, and seal() again finishes the job";
                 throw e instanceof SystemCallException failure ? failure.withNote(note)
-                    : new IllegalStateException(note, e);
+                    : new IllegalStateException(e.getMessage() + "; " + note, e);
             }
             backToBuilding(e);
             throw e;
@@ -638,6 +650,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         return new IllegalStateException(switch (state) {
             case CLOSED -> "the arena is closed";
             case PART_SEALED -> "the arena is part-sealed: a seal() failed half-way; call seal() again";
+            case SEALING -> "the arena is being sealed: no more allocations";
             default -> "the arena is sealed: no more allocations";
         });
     }

@@ -88,8 +88,10 @@ public final class SealedMap {
     private final int size;
     private final long entriesEnd;
     private final boolean allUtf8;
+    private final boolean immutable;
 
-    private SealedMap(MemorySegment data, long k0, long k1, long capacity, int size, long entriesEnd, boolean allUtf8) {
+    private SealedMap(MemorySegment data, long k0, long k1, long capacity, int size, long entriesEnd, boolean allUtf8,
+                      boolean immutable) {
         this.data = data;
         this.k0 = k0;
         this.k1 = k1;
@@ -97,6 +99,7 @@ public final class SealedMap {
         this.size = size;
         this.entriesEnd = entriesEnd;
         this.allUtf8 = allUtf8;
+        this.immutable = immutable;
     }
 
     /**
@@ -210,6 +213,9 @@ public final class SealedMap {
      * @return true when nothing in the process can write the map
      */
     public boolean isImmutable() {
+        if (!immutable) {
+            return false;
+        }
         long start = data.address();
         long end = start + data.byteSize();
         return Smaps.coveredAndImmutable(Smaps.read(start, end), start, end);
@@ -238,7 +244,8 @@ public final class SealedMap {
      * This map as an unmodifiable {@link Map}{@code <String, String>} that decodes keys and values from UTF-8
      * on access: {@code get} and {@code containsKey} are the map's own look-ups; iteration follows the order
      * of first puts; {@code equals} and {@code hashCode} follow the {@link Map} contract, so it equals a
-     * {@code HashMap} with the same entries. Every mutator throws {@link UnsupportedOperationException}.
+     * {@code HashMap} with the same entries. Every mutator, of the map and of its views, throws
+     * {@link UnsupportedOperationException}, even one that would change nothing.
      *
      * @return the view
      * @throws IllegalStateException if some key or value was put as bytes that are not well-formed UTF-8, which
@@ -249,7 +256,7 @@ public final class SealedMap {
             throw new IllegalStateException("the map holds keys or values that are not well-formed UTF-8 (put as"
                 + " bytes); read them with get(byte[]) and forEach instead");
         }
-        return new StringView();
+        return java.util.Collections.unmodifiableMap(new StringView());
     }
 
     /** The sealed memory that holds the map; for tests. */
@@ -594,7 +601,7 @@ public final class SealedMap {
             } catch (ArithmeticException e) {
                 throw new IllegalArgumentException("the map would exceed " + Long.MAX_VALUE + " bytes", e);
             }
-            boolean immutable = Mseal.immutability().available();
+            boolean immutable = Mseal.immutableExpected();
             long pageSize = Mseal.pageSize();
             MappedRegion region = immutable ? MappedRegion.allocateAligned(total, pageSize, true)
                 : MappedRegion.allocate(total);
@@ -623,7 +630,7 @@ public final class SealedMap {
                 }
                 memory.set(LONG, 24, entry);
                 MemorySegment sealed = region.sealReadOnly(true);
-                map = new SealedMap(sealed, k0, k1, capacity, count, entry, allUtf8);
+                map = new SealedMap(sealed, k0, k1, capacity, count, entry, allUtf8, immutable);
             } catch (RuntimeException | Error e) {
                 try {
                     region.close(); // unmaps whatever is not sealed; the builder stays as it was
@@ -686,7 +693,8 @@ public final class SealedMap {
                 int at = (int) (-1 - length);
                 throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
                     "the %s has a lone surrogate U+%04X at index %d, which UTF-8 cannot encode (an encoder would"
-                        + " write '?', another key)", what, (int) text.charAt(at), at));
+                        + " write '?'%s)", what, (int) text.charAt(at), at,
+                    what.equals("key") ? ", which is another key" : ", which is another value"));
             }
             return length;
         }

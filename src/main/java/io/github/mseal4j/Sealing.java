@@ -51,10 +51,10 @@ final class Sealing {
      * @throws IllegalArgumentException if the policy property names no policy
      */
     static boolean immutableOrFallBack() {
-        SealSupport immutability = Mseal.immutability();
-        if (immutability.available()) {
-            return true;
+        if (Mseal.immutableExpected()) {
+            return true; // available, or a passing shortage that the memfd call will report itself
         }
+        SealSupport immutability = Mseal.immutability();
         if (policy() == SealPolicy.STRICT) {
             throw new UnsupportedOperationException("cannot map immutable memory: " + immutability.reason());
         }

@@ -1,24 +1,29 @@
 /**
  * Seal memory with Linux {@code mseal(2)}: once sealed, a range can never again be unmapped, remapped,
  * re-protected, mapped over or (if read-only) discarded, by anyone in the process. The kernel answers EPERM.
+ * <em>Immutable</em> memory goes further: nothing in the process can write it again, not even through
+ * {@code /proc/self/mem} or a debugger.
  *
  * {@snippet :
- * try (MappedRegion region = MappedRegion.allocate(4096)) {
+ * try (MappedRegion region = MappedRegion.allocate(4096, MappingOption.IMMUTABLE)) {
  *     region.segment().setString(0, "allow: api.example.com");
- *     MemorySegment allowList = region.sealReadOnly();   // read-only and sealed until the process exits
+ *     MemorySegment allowList = region.sealReadOnly();   // frozen until the process exits
  *     System.out.println(allowList.getString(0));
  * }
+ * MemorySegment key = Mseal.freeze(keyBytes);            // the same, in one call
  * }
  *
  * <h2>Core types</h2>
  * <ul>
- *   <li>{@link io.github.mseal4j.Mseal}: the support probe and the page size.</li>
+ *   <li>{@link io.github.mseal4j.Mseal}: the support probes (sealing, immutable memory), the page size, and
+ *       {@code freeze} (arrays, segments and files copied into immutable memory).</li>
  *   <li>{@link io.github.mseal4j.MappedRegion}: memory the library maps itself, to protect and seal.</li>
- *   <li>{@link io.github.mseal4j.SealedArena}: many small allocations packed into few mappings, sealed at
- *       once.</li>
- *   <li>{@link io.github.mseal4j.SealedMap}: an immutable off-heap map in sealed, read-only memory.</li>
+ *   <li>{@link io.github.mseal4j.SealedArena}: many small allocations packed into few mappings, sealed (and,
+ *       where available, made immutable) at once.</li>
+ *   <li>{@link io.github.mseal4j.SealedMap}: an off-heap map in sealed, read-only (where available, immutable)
+ *       memory.</li>
  *   <li>{@link io.github.mseal4j.Protection}: NONE, READ, READ_WRITE; {@link io.github.mseal4j.MappingOption}:
- *       guard pages, no dump, locked, no fork.</li>
+ *       immutable, guard pages, no dump, locked, no fork.</li>
  *   <li>{@link io.github.mseal4j.SealPolicy}: strict or best-effort where mseal is missing;
  *       {@link io.github.mseal4j.SealStatistics}: what the process has sealed, and its mapping headroom.</li>
  *   <li>{@link io.github.mseal4j.SystemCallException}: a failed system call, with its errno and a remedy.</li>
@@ -35,7 +40,10 @@
  *   <caption>Where sealing works</caption>
  *   <thead><tr><th>Platform</th><th>Result</th></tr></thead>
  *   <tbody>
- *     <tr><td>Linux 6.10+, 64-bit: x86_64, aarch64 (also riscv64, ppc64le, s390x)</td><td>sealing works</td></tr>
+ *     <tr><td>Linux 6.10+, 64-bit: x86_64, aarch64</td><td>sealing works; immutable memory too, where
+ *         {@code memfd_create} is allowed</td></tr>
+ *     <tr><td>Linux 6.10+ on riscv64, ppc64le, s390x (the same system call number, not tested)</td>
+ *         <td>should work</td></tr>
  *     <tr><td>Linux before 6.10</td><td>{@code KERNEL_TOO_OLD}: regions work, {@code seal()} throws</td></tr>
  *     <tr><td>seccomp or LSM forbids mseal</td><td>{@code BLOCKED_BY_POLICY}</td></tr>
  *     <tr><td>alpha, MIPS and other architectures</td><td>{@code UNKNOWN_ARCHITECTURE}</td></tr>
@@ -49,12 +57,16 @@
  * {@code --enable-native-access=ALL-UNNAMED} on the class path, or {@code Enable-Native-Access: ALL-UNNAMED}
  * in an executable jar's manifest. Without it, mseal4j makes no native call at all (so the JVM prints no
  * warning), {@link io.github.mseal4j.Mseal#support()} reports {@code NATIVE_ACCESS_DISABLED} with the exact
- * flag, and every other operation throws {@link java.lang.UnsupportedOperationException}.
+ * flag, and every other operation throws {@link java.lang.UnsupportedOperationException}. On JDK 24+,
+ * {@code --illegal-native-access=allow} counts as a grant too. JDK Flight Recorder events need
+ * {@code jdk.jfr} in the runtime (on the module path: {@code --add-modules jdk.jfr}); without it there are
+ * none, and nothing else changes.
  *
  * <h2>Limits</h2>
  * Sealing freezes mappings and protections, not contents. Writes through {@code /proc/self/mem} and
- * {@code ptrace} still reach sealed read-only memory: the first unless the kernel runs with
- * {@code proc_mem.force_override=never}, the second for anyone allowed to attach a debugger. Sealed memory
- * is never freed. See {@code docs/semantics.md} for what each kernel version blocks.
+ * {@code ptrace} still reach sealed read-only memory that is not immutable: the first unless the kernel runs
+ * with {@code proc_mem.force_override=never}, the second for anyone allowed to attach a debugger. Immutable
+ * memory refuses both. Sealed memory is never freed. See {@code docs/semantics.md} for what each kernel
+ * version blocks.
  */
 package io.github.mseal4j;

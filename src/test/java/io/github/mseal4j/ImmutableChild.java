@@ -18,6 +18,7 @@ public final class ImmutableChild {
     }
 
     public static void main(String[] args) throws Exception {
+        io.github.mseal4j.testing.Ptrace.allowAnyTracer(); // the parent's other child pokes this one
         long page = Mseal.pageSize();
         MappedRegion immutable = MappedRegion.allocate(page, MappingOption.IMMUTABLE);
         immutable.segment().setString(0, IMMUTABLE);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.mseal4j.internal.Smaps;
 import io.github.mseal4j.testing.ChildJvm;
+import io.github.mseal4j.testing.Ptrace;
 import io.github.mseal4j.testing.SealBudget;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -55,7 +56,7 @@ class ImmutableTest {
     }
 
     @Test
-    void aParentCannotWriteAChildsImmutableMemoryThroughProcPidMemButCanWriteItsSealedAnonymousMemory()
+    void aParentCannotWriteAChildsImmutableMemoryThroughProcPidMemOrPtraceButCanWriteItsSealedAnonymousMemory()
             throws Exception {
         List<String> command = new ArrayList<>(List.of(ChildJvm.java().toString(), "--enable-native-access=ALL-UNNAMED",
             "-cp", ChildJvm.testClassPath(), ImmutableChild.class.getName()));
@@ -65,8 +66,16 @@ class ImmutableTest {
             Matcher line = Pattern.compile("pid=(\\d+) immutable=(\\d+) anonymous=(\\d+)").matcher(out.readLine());
             assertTrue(line.matches(), line.toString());
             Path mem = Path.of("/proc", line.group(1), "mem");
-            Optional<IOException> immutable = write(mem, Long.parseLong(line.group(2)), "IMMUTABLE");
-            Optional<IOException> anonymous = write(mem, Long.parseLong(line.group(3)), "ANONYMOUS");
+            long pid = Long.parseLong(line.group(1));
+            long immutableAddress = Long.parseLong(line.group(2));
+            long anonymousAddress = Long.parseLong(line.group(3));
+            Optional<IOException> immutable = write(mem, immutableAddress, "IMMUTABLE");
+            Optional<IOException> anonymous = write(mem, anonymousAddress, "ANONYMOUS");
+            // A debugger's write: PTRACE_POKEDATA of eight bytes further on ("sealed r" becomes "POKED!!!").
+            long poke = ByteBuffer.wrap("POKED!!!".getBytes(StandardCharsets.US_ASCII))
+                .order(java.nio.ByteOrder.nativeOrder()).getLong();
+            int immutablePoke = pokeFromAnotherProcess(pid, immutableAddress + 16, poke);
+            int anonymousPoke = pokeFromAnotherProcess(pid, anonymousAddress + 16, poke);
             in.write('\n');
             in.flush();
             String immutableHolds = out.readLine();
@@ -76,12 +85,26 @@ class ImmutableTest {
             assertEquals("immutable holds: " + ImmutableChild.IMMUTABLE, immutableHolds);
             assertTrue(anonymous.isEmpty(), "the same write to sealed read-only anonymous memory goes through: "
                 + anonymous);
-            assertEquals("anonymous holds: ANONYMOUS" + ImmutableChild.ANONYMOUS.substring("ANONYMOUS".length()),
-                anonymousHolds, "and changes it: sealing alone does not stop /proc/<pid>/mem");
+            assertEquals("EIO", io.github.mseal4j.internal.Errno.name(immutablePoke), "ptrace is refused too");
+            assertEquals(0, anonymousPoke, "and goes through to sealed anonymous memory");
+            String forged = "ANONYMOUS" + ImmutableChild.ANONYMOUS.substring("ANONYMOUS".length());
+            forged = forged.substring(0, 16) + "POKED!!!" + forged.substring(24);
+            assertEquals("anonymous holds: " + forged, anonymousHolds,
+                "and changes it: sealing alone stops neither /proc/<pid>/mem nor ptrace");
         } finally {
             assertTrue(child.waitFor(1, TimeUnit.MINUTES));
             assertEquals(0, child.exitValue());
         }
+    }
+
+    /** The errno of a PTRACE_POKEDATA by a sibling process (see {@link Ptrace} for why not from here). */
+    private static int pokeFromAnotherProcess(long pid, long address, long value) {
+        ChildJvm.Result poker = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED"), Ptrace.class,
+            String.valueOf(pid), String.valueOf(address), String.valueOf(value));
+        assertEquals(0, poker.exitStatus(), poker.transcript());
+        Matcher errno = Pattern.compile("errno=(\\d+)").matcher(poker.stdout());
+        assertTrue(errno.find(), poker.transcript());
+        return Integer.parseInt(errno.group(1));
     }
 
     private static Optional<IOException> write(Path mem, long address, String text) {

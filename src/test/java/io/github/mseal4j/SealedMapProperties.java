@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -90,6 +91,99 @@ class SealedMapProperties {
         Statistics.label("keys").coverage(check -> check.check("with the empty key").count(count -> count > 0));
         Statistics.label("repeated keys").coverage(check -> check.check("some").count(count -> count > 0));
         Statistics.label("long keys").coverage(check -> check.check("some").count(count -> count > 0));
+    }
+
+    @Property(tries = 100)
+    void stringKeysOfEveryKindAreFoundAndTheMapViewIsAMap(@ForAll("stringPuts") List<Tuple2<String, String>> puts,
+                                                         @ForAll("stringProbes") List<String> probes) {
+        Map<String, String> expected = new LinkedHashMap<>();
+        SealedMap.Builder builder = SealedMap.builder();
+        for (Tuple2<String, String> put : puts) {
+            builder.put(put.get1(), put.get2());
+            expected.put(put.get1(), put.get2());
+        }
+        SealedMap map = builder.build();
+        assertEquals(expected.size(), map.size());
+        assertEquals(expected.isEmpty(), map.isEmpty());
+        for (Map.Entry<String, String> entry : expected.entrySet()) {
+            assertEquals(entry.getValue(), map.get(entry.getKey()), entry.getKey());
+            assertTrue(map.containsKey(entry.getKey()));
+            byte[] utf8 = entry.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            assertArrayEquals(entry.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                map.get(utf8).toArray(ValueLayout.JAVA_BYTE), "the byte look-up finds the same entry");
+        }
+        for (String probe : probes) {
+            assertEquals(expected.get(probe), map.get(probe), probe);
+            assertEquals(expected.containsKey(probe), map.containsKey(probe), probe);
+            assertEquals(expected.getOrDefault(probe, "absent"), map.getOrDefault(probe, "absent"));
+            Statistics.label("probes").collect(expected.containsKey(probe) ? "present" : "absent");
+        }
+        Map<String, String> view = map.asMap();
+        assertEquals(expected, view, "equals, both ways");
+        assertEquals(view, expected);
+        assertEquals(expected.hashCode(), view.hashCode());
+        assertEquals(new ArrayList<>(expected.keySet()), new ArrayList<>(view.keySet()), "first-put order");
+        assertEquals(new ArrayList<>(expected.values()), new ArrayList<>(view.values()));
+        assertEquals(expected.toString(), view.toString());
+        assertEquals(new java.util.HashMap<>(expected), new java.util.HashMap<>(view));
+        for (String probe : probes) {
+            assertEquals(expected.get(probe), view.get(probe));
+            assertEquals(expected.containsKey(probe), view.containsKey(probe));
+        }
+        assertFalse(view.containsKey(42), "a key of another type is absent");
+        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> view.put("x", "y"));
+        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, view::clear);
+        if (!view.isEmpty()) {
+            org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                () -> view.entrySet().iterator().next().setValue("x"));
+            org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                () -> view.remove(view.keySet().iterator().next()));
+        }
+        Statistics.label("keys").collect(expected.keySet().stream().anyMatch(k -> k.codePoints().anyMatch(c -> c > 0xffff))
+            ? "with supplementary" : expected.keySet().stream().allMatch(k -> k.chars().allMatch(c -> c < 0x80))
+            ? "all ASCII" : "BMP");
+        Statistics.label("keys").coverage(check -> {
+            check.check("with supplementary").count(count -> count > 5);
+            check.check("all ASCII").count(count -> count > 5);
+        });
+        Statistics.label("probes").coverage(check -> check.check("present").count(count -> count > 20));
+    }
+
+    @Property(tries = 100)
+    void malformedStringsAreRefusedAndNeverFound(@ForAll("malformedKeys") String malformed) {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            () -> SealedMap.builder().put(malformed, "admin"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            () -> SealedMap.builder().put("key", malformed));
+        // The bytes an encoder would make of it ('?' for the surrogate) are a key of their own.
+        byte[] replaced = malformed.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String lookalike = new String(replaced, java.nio.charset.StandardCharsets.UTF_8);
+        SealedMap map = SealedMap.builder().put(lookalike, "public").put(replaced, "public bytes".getBytes(
+            java.nio.charset.StandardCharsets.UTF_8)).build();
+        assertEquals(1, map.size(), "the String and the byte key are one key");
+        assertNull(map.get(malformed), "a malformed look-up finds nothing, never the lookalike");
+        assertFalse(map.containsKey(malformed));
+        assertEquals("fallback", map.getOrDefault(malformed, "fallback"));
+        assertEquals("public bytes", map.get(lookalike));
+    }
+
+    @Provide
+    Arbitrary<List<Tuple2<String, String>>> stringPuts() {
+        Arbitrary<String> keys = Arbitraries.oneOf(io.github.mseal4j.testing.Unicode.strings(24),
+            Arbitraries.of("", "a", "ab", "config.key.", "0123456789abcdef"));
+        return Combinators.combine(keys, io.github.mseal4j.testing.Unicode.strings(30)).as(Tuple::of)
+            .list().ofMaxSize(60);
+    }
+
+    @Provide
+    Arbitrary<List<String>> stringProbes() {
+        return Arbitraries.oneOf(io.github.mseal4j.testing.Unicode.strings(24),
+            Arbitraries.of("", "a", "ab", "config.key.", "0123456789abcdef", "0123456789abcdeF")).list().ofMaxSize(30);
+    }
+
+    @Provide
+    Arbitrary<String> malformedKeys() {
+        return io.github.mseal4j.testing.Unicode.malformed(20);
     }
 
     /** Keys from a small alphabet (so they share prefixes and repeat), now and then empty or long. */

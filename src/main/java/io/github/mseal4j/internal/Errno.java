@@ -32,6 +32,8 @@ public final class Errno {
     public static final int EEXIST = 17;
     /** Invalid argument. */
     public static final int EINVAL = 22;
+    /** No space left on device. */
+    public static final int ENOSPC = 28;
     /** Too many open files in the system. */
     public static final int ENFILE = 23;
     /** Too many open files in the process ({@code ulimit -n}). */
@@ -84,8 +86,11 @@ public final class Errno {
             case EPERM -> switch (operation) {
                 case "mseal" -> "a seccomp filter or a security module (for example a container profile) blocks"
                     + " mseal here";
-                case "memfd_create", "fcntl", "ftruncate" -> "a seccomp filter or a security module blocks " + operation
-                    + " here; immutable memory needs it";
+                case "memfd_create" -> "a seccomp filter or a security module blocks memfd_create here; immutable"
+                    + " memory needs it";
+                case "fcntl", "ftruncate" -> "the memfd already carries a seal that forbids this (F_SEAL_SEAL,"
+                    + " F_SEAL_SHRINK: something other than the library sealed its file), or a seccomp filter or"
+                    + " security module blocks " + operation;
                 default -> "the range is sealed: sealed memory keeps its mapping and protection until the process exits";
             };
             case EACCES -> operation.equals("mprotect")

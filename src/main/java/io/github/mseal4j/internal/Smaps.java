@@ -18,10 +18,23 @@ import java.util.List;
 public final class Smaps {
     private static final Path SELF = Path.of("/proc/self/smaps");
 
-    /** One mapping as {@code smaps} describes it. */
-    public record Vma(long start, long end, String permissions, List<String> flags) {
+    /** The name smaps gives a mapping of the memfd behind mseal4j's immutable memory. */
+    public static final String MEMFD_PATH = "/memfd:mseal4j (deleted)";
+
+    /**
+     * One mapping as {@code smaps} describes it.
+     *
+     * @param path what the header line names after the inode: a file, {@code [heap]}, or empty for anonymous
+     *     memory
+     */
+    public record Vma(long start, long end, String permissions, List<String> flags, String path) {
         public Vma {
             flags = List.copyOf(flags);
+        }
+
+        /** A mapping with no name (anonymous memory). */
+        public Vma(long start, long end, String permissions, List<String> flags) {
+            this(start, end, permissions, flags, "");
         }
 
         /** True when the kernel reports the mapping sealed ({@code sl}). */
@@ -54,9 +67,13 @@ public final class Smaps {
             return flags.contains("wr") || flags.contains("mw");
         }
 
-        /** Shared, sealed, and neither writable nor able to become so: what "immutable" means here. */
+        /**
+         * A mapping of mseal4j's memfd that is shared, sealed, and neither writable nor able to become so: what
+         * "immutable" means here. (A read-only shared mapping of some other file would look the same, but that
+         * file may still be written through another descriptor.)
+         */
         public boolean immutable() {
-            return isShared() && sealed() && !mayBeWritten();
+            return isShared() && sealed() && !mayBeWritten() && path.equals(MEMFD_PATH);
         }
 
         /** The {@code VmFlags} as the kernel printed them, space separated. */
@@ -83,6 +100,7 @@ public final class Smaps {
         long vmaStart = 0;
         long vmaEnd = 0;
         String permissions = null;
+        String path = "";
         String line;
         while ((line = reader.readLine()) != null) {
             int dash = headerDash(line);
@@ -91,10 +109,13 @@ public final class Smaps {
                 vmaStart = Long.parseUnsignedLong(line, 0, dash, 16);
                 vmaEnd = Long.parseUnsignedLong(line, dash + 1, space, 16);
                 permissions = line.substring(space + 1, space + 5);
+                // start-end perms offset dev inode [path]: the path is what follows the fifth field.
+                String[] fields = line.trim().split(" +", 6);
+                path = fields.length == 6 ? fields[5] : "";
             } else if (permissions != null && line.startsWith("VmFlags:")) {
                 if (vmaStart < end && vmaEnd > start) {
                     String[] words = line.substring("VmFlags:".length()).trim().split(" +");
-                    result.add(new Vma(vmaStart, vmaEnd, permissions, List.of(words)));
+                    result.add(new Vma(vmaStart, vmaEnd, permissions, List.of(words), path));
                 }
                 permissions = null;
             }

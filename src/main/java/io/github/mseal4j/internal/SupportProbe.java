@@ -71,53 +71,65 @@ public final class SupportProbe {
     }
 
     /**
+     * The immutability verdict, and whether it lasts: a verdict that came from a passing shortage (no file
+     * descriptor or memory left at that moment) says nothing about the host and is asked again next time.
+     */
+    public record Immutability(SealSupport verdict, boolean lasting) {
+    }
+
+    /**
      * Whether immutable memory works here: mseal (the verdict {@code mseal}), and a memfd that takes the four
      * file seals. The probe makes a one-page memfd, seals it and closes it; it maps nothing and seals no memory.
      */
-    public static SealSupport immutability(SealSupport mseal, MemfdCalls calls) {
+    public static Immutability immutability(SealSupport mseal, MemfdCalls calls) {
         if (!mseal.available()) {
-            return new SealSupport(mseal.status(), "immutable memory needs mseal, which is not available: "
-                + mseal.reason());
+            return new Immutability(new SealSupport(mseal.status(), "immutable memory needs mseal, which is not"
+                + " available: " + mseal.reason()), true);
         }
         int fd;
         try {
             fd = memfd(calls);
         } catch (RuntimeException e) {
-            return new SealSupport(Status.PROBE_FAILED, "memfd_create could not be called: " + e.getMessage());
+            return new Immutability(new SealSupport(Status.PROBE_FAILED, "memfd_create could not be called: "
+                + e.getMessage()), true);
         }
         if (fd < 0) {
             int errno = -fd;
+            boolean shortage = errno == Errno.EMFILE || errno == Errno.ENFILE || errno == Errno.ENOMEM;
             String cause = switch (errno) {
                 case Errno.ENOSYS -> "the kernel has no memfd_create (Linux 3.17+), or a seccomp filter answers ENOSYS";
                 case Errno.EPERM -> "a seccomp filter or security module forbids it (for example a container profile)";
                 case Errno.EACCES -> "vm.memfd_noexec or a security module forbids it";
-                case Errno.EMFILE, Errno.ENFILE -> "the process has no file descriptor left (ulimit -n)";
+                case Errno.EMFILE, Errno.ENFILE -> "no file descriptor was left (ulimit -n); a passing shortage, so the"
+                    + " next call asks again";
+                case Errno.ENOMEM -> "the kernel was out of memory; a passing shortage, so the next call asks again";
                 default -> "unexpected";
             };
-            return new SealSupport(Status.MEMFD_UNAVAILABLE, "immutable memory needs memfd_create, which failed with "
-                + Errno.name(errno) + " (errno " + errno + "): " + cause);
+            return new Immutability(new SealSupport(Status.MEMFD_UNAVAILABLE, "immutable memory needs memfd_create,"
+                + " which failed with " + Errno.name(errno) + " (errno " + errno + "): " + cause), !shortage);
         }
         try {
             int errno = calls.ftruncate(fd, 4096);
             if (errno != 0) {
-                return new SealSupport(Status.PROBE_FAILED, "ftruncate of a new memfd failed with " + Errno.name(errno));
+                return new Immutability(new SealSupport(Status.PROBE_FAILED, "ftruncate of a new memfd failed with "
+                    + Errno.name(errno)), errno != Errno.ENOMEM && errno != Errno.ENOSPC);
             }
             int added = calls.fcntl(fd, Mman.F_ADD_SEALS, Mman.IMMUTABLE_FILE_SEALS);
             if (added < 0) {
-                return new SealSupport(Status.FILE_SEALS_UNAVAILABLE, "the kernel refused the file seals F_SEAL_WRITE,"
-                    + " F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL on a memfd: fcntl(F_ADD_SEALS) failed with "
-                    + Errno.name(-added) + " (errno " + -added + ")");
+                return new Immutability(new SealSupport(Status.FILE_SEALS_UNAVAILABLE, "the kernel refused the file"
+                    + " seals F_SEAL_WRITE, F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL on a memfd: fcntl(F_ADD_SEALS)"
+                    + " failed with " + Errno.name(-added) + " (errno " + -added + ")"), true);
             }
             int seals = calls.fcntl(fd, Mman.F_GET_SEALS, 0);
             if (seals < 0 || (seals & Mman.IMMUTABLE_FILE_SEALS) != Mman.IMMUTABLE_FILE_SEALS) {
-                return new SealSupport(Status.FILE_SEALS_UNAVAILABLE, "a memfd does not report the file seals it was"
-                    + " given: fcntl(F_GET_SEALS) answered " + seals);
+                return new Immutability(new SealSupport(Status.FILE_SEALS_UNAVAILABLE, "a memfd does not report the"
+                    + " file seals it was given: fcntl(F_GET_SEALS) answered " + seals), true);
             }
         } finally {
             calls.close(fd);
         }
-        return new SealSupport(Status.AVAILABLE, "immutable memory is available: mseal works, and a memfd takes the"
-            + " file seals F_SEAL_WRITE, F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL");
+        return new Immutability(new SealSupport(Status.AVAILABLE, "immutable memory is available: mseal works, and"
+            + " a memfd takes the file seals F_SEAL_WRITE, F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL"), true);
     }
 
     /** Whether memfd_create takes MFD_NOEXEC_SEAL; kernels before 6.3 answer it with EINVAL. */

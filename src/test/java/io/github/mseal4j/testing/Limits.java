@@ -17,6 +17,7 @@ import java.lang.invoke.MethodHandle;
 @SuppressWarnings("restricted") // test code of its own; the library's single native seam is internal.LibC
 public final class Limits {
     private static final int RLIMIT_MEMLOCK = 8;
+    private static final int RLIMIT_NOFILE = 7;
     private static final int CAP_IPC_LOCK = 14;
     private static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
@@ -47,6 +48,25 @@ public final class Limits {
             limit.set(JAVA_LONG, 0, bytes);
             limit.set(JAVA_LONG, 8, bytes);
             check((int) setrlimit.invokeExact(RLIMIT_MEMLOCK, limit.address()), "setrlimit");
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Sets the soft {@code RLIMIT_NOFILE} (descriptors) to {@code soft}, keeping the hard limit. */
+    public static void limitOpenFiles(long soft) {
+        Linker linker = Linker.nativeLinker();
+        MethodHandle getrlimit = linker.downcallHandle(linker.defaultLookup().find("getrlimit").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+        MethodHandle setrlimit = linker.downcallHandle(linker.defaultLookup().find("setrlimit").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment limit = arena.allocate(16, 8);            // {rlim_t cur, max}
+            check((int) getrlimit.invokeExact(RLIMIT_NOFILE, limit.address()), "getrlimit");
+            limit.set(JAVA_LONG, 0, soft);
+            check((int) setrlimit.invokeExact(RLIMIT_NOFILE, limit.address()), "setrlimit");
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

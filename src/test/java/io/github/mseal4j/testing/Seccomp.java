@@ -39,7 +39,7 @@ public final class Seccomp {
 
     /** The system calls the tests deny, with their numbers on x86_64 and aarch64. */
     public enum Call {
-        MSEAL(462, 462), MEMFD_CREATE(319, 279), FCNTL(72, 25), MPROTECT(10, 226);
+        MSEAL(462, 462), MEMFD_CREATE(319, 279), FCNTL(72, 25), MPROTECT(10, 226), FTRUNCATE(77, 46);
 
         private final int x86;
         private final int arm;
@@ -56,7 +56,8 @@ public final class Seccomp {
 
     /**
      * Deny {@code call} with {@code errno}; when {@code argument} is given, only if argument
-     * {@code argumentIndex} (its low 32 bits) equals it.
+     * {@code argumentIndex} (its low 32 bits) equals it. An errno of 0 answers the call with success
+     * without running it, as a malicious filter could.
      */
     public record Rule(Call call, int errno, int argumentIndex, OptionalLong argument) {
         /** Deny every {@code call}. */

@@ -1,0 +1,131 @@
+package io.github.mseal4j;
+
+import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.LibC;
+import io.github.mseal4j.internal.Mman;
+import io.github.mseal4j.testing.Limits;
+import io.github.mseal4j.testing.Seccomp;
+import io.github.mseal4j.testing.Seccomp.Call;
+import io.github.mseal4j.testing.Seccomp.Rule;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Run in a child JVM by {@link FaultAfterProbeTest}: what happens when the kernel misbehaves after the probes
+ * said all is well. {@code fake-mseal} and {@code fake-seals}: a seccomp filter answers mseal, or
+ * {@code fcntl(F_ADD_SEALS)}, with success without running it. {@code no-ftruncate}: the arena's trim cannot
+ * shrink its memfd. {@code no-fds}: no descriptor is left when immutability is first asked about.
+ */
+public final class FaultAfterProbeChild {
+    private FaultAfterProbeChild() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        long page = Mseal.pageSize();
+        switch (args[0]) {
+            case "fake-mseal", "fake-seals" -> {
+                System.out.println("probes: " + Mseal.support().status() + " " + Mseal.immutability().status());
+                Path file = Files.writeString(Files.createTempFile("mseal4j", ".txt"), "allow: api.example.com");
+                MappedRegion immutable = MappedRegion.allocate(page, MappingOption.IMMUTABLE);
+                immutable.segment().setString(0, "immutable");
+                MappedRegion ordinary = MappedRegion.allocate(page);
+                ordinary.segment().setString(0, "ordinary");
+                Seccomp.install(args[0].equals("fake-mseal") ? Rule.deny(Call.MSEAL, 0)
+                    : Rule.denyWhen(Call.FCNTL, 1, Mman.F_ADD_SEALS, 0));
+                report("region sealReadOnly", () -> {
+                    immutable.sealReadOnly();
+                    return "returned";
+                });
+                System.out.println("region after: isSealed=" + immutable.isSealed() + " isImmutable="
+                    + immutable.isImmutable());
+                if (args[0].equals("fake-mseal")) {
+                    report("ordinary sealReadOnly", () -> {
+                        ordinary.sealReadOnly();
+                        return "returned";
+                    });
+                    System.out.println("ordinary after: isSealed=" + ordinary.isSealed() + " writable="
+                        + !ordinary.segment().isReadOnly() + " holds=" + ordinary.segment().getString(0));
+                } else {
+                    System.out.println("region after: writable=" + !immutable.segment().isReadOnly() + " holds="
+                        + immutable.segment().getString(0));
+                }
+                report("freeze file", () -> {
+                    try {
+                        MemorySegment frozen = Mseal.freeze(file);
+                        return "returned " + new String(frozen.toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                report("map", () -> "returned, isImmutable=" + SealedMap.copyOf(Map.of("k", "v")).isImmutable());
+                report("arena", () -> {
+                    try (SealedArena arena = SealedArena.create()) {
+                        arena.allocate(8, 8);
+                        arena.seal();
+                        return "returned, isSealed=" + arena.isSealed();
+                    }
+                });
+            }
+            case "no-ftruncate" -> {
+                SealedArena arena = SealedArena.create();
+                MemorySegment value = arena.allocateFrom("kept");
+                Seccomp.install(Rule.deny(Call.FTRUNCATE, Errno.EPERM));
+                report("arena seal", () -> {
+                    arena.seal();
+                    return "returned";
+                });
+                System.out.println("arena after: isSealed=" + arena.isSealed() + " isImmutable=" + arena.isImmutable()
+                    + " holds=" + arena.sealedView(value).getString(0));
+                report("allocate after", () -> "returned " + arena.allocate(2 * page, 8));
+            }
+            case "no-fds" -> {
+                System.out.println("mseal=" + Mseal.support().status());
+                SealedMap.builder().put("warm", "up"); // seeds SecureRandom, which opens /dev/urandom
+                // Loading a class opens its file: load every class of the library now.
+                Path classes = Path.of(System.getProperty("basedir", "."), "target", "classes");
+                try (var files = Files.walk(classes.resolve("io/github/mseal4j"))) {
+                    for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
+                        String name = classes.relativize(file).toString().replace('/', '.').replaceAll("\\.class$", "");
+                        Class.forName(name, false, FaultAfterProbeChild.class.getClassLoader());
+                    }
+                }
+                String.format("%s %d", "warm", 1);
+                Limits.limitOpenFiles(0); // no new descriptor at all (open ones stay): memfd_create gets EMFILE
+                SealSupport during = Mseal.immutability();
+                System.out.println("during: " + during.status() + ": " + during.reason());
+                report("map during", () -> "returned, isImmutable=" + SealedMap.copyOf(Map.of("k", "v")).isImmutable());
+                Limits.limitOpenFiles(1024);
+                System.out.println("after: " + Mseal.immutability().status());
+                report("map after", () -> "returned, isImmutable=" + SealedMap.copyOf(Map.of("k", "v")).isImmutable());
+            }
+            case "foreign-file" -> {
+                // Someone maps a read-only shared file of their own over an ordinary region before it is sealed.
+                MappedRegion region = MappedRegion.allocate(page);
+                int fd = LibC.memfdCreate(Mman.MFD_CLOEXEC);
+                LibC.ftruncate(fd, page);
+                long mapped = LibC.mmap(region.address(), page, Mman.PROT_READ, Mman.MAP_SHARED | Mman.MAP_FIXED, fd, 0);
+                System.out.println("foreign mapping: " + (mapped == region.address()));
+                region.protect(Protection.READ);
+                region.sealReadOnly();
+                System.out.println("region after: isSealed=" + region.isSealed() + " isImmutable=" + region.isImmutable());
+            }
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    private static void report(String what, Supplier<String> action) {
+        String outcome;
+        try {
+            outcome = action.get();
+        } catch (RuntimeException e) {
+            outcome = e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+        System.out.println(what + ": " + outcome);
+    }
+}

@@ -1,0 +1,76 @@
+package io.github.mseal4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.mseal4j.testing.ChildJvm;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernel misbehaving after the probes said all is well ({@link FaultAfterProbeChild}): nothing is
+ * reported sealed or immutable that is not, no segment is handed out over memory that is not mapped, and a
+ * passing shortage is not remembered as the host's verdict.
+ */
+class FaultAfterProbeTest {
+
+    private static String run(String scenario) {
+        assumeTrue(Mseal.isSupported(), Mseal.support().reason());
+        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED"),
+            FaultAfterProbeChild.class, scenario);
+        assertEquals(0, result.exitStatus(), "no crash: " + result.transcript());
+        System.out.print(scenario + ":\n" + result.stdout());
+        return result.stdout();
+    }
+
+    @Test
+    void anMsealThatSucceedsWithoutSealingIsCaughtByEveryMultiStepOperation() {
+        String out = run("fake-mseal");
+        for (String what : List.of("region sealReadOnly", "ordinary sealReadOnly", "freeze file", "map", "arena")) {
+            assertTrue(out.lines().anyMatch(line -> line.startsWith(what + ": IllegalStateException: mseal(")
+                && line.contains("is not sealed")), what + " refuses to report a seal that did not happen: " + out);
+        }
+        assertTrue(out.contains("region after: isSealed=false isImmutable=false"), out);
+        assertTrue(out.contains("ordinary after: isSealed=false writable=true holds=ordinary"),
+            "ordinary memory gets its protection back: " + out);
+    }
+
+    @Test
+    void fileSealsThatSucceedWithoutSealingPutTheWritableMappingBack() {
+        String out = run("fake-seals");
+        for (String what : List.of("region sealReadOnly", "freeze file", "map", "arena")) {
+            assertTrue(out.lines().anyMatch(line -> line.startsWith(what + ": IllegalStateException: fcntl(")
+                && line.contains("not sealed against writing")), what + ": " + out);
+        }
+        assertTrue(out.contains("region after: isSealed=false isImmutable=false"), out);
+        assertTrue(out.contains("region after: writable=true holds=immutable"), "the data is back, writable: " + out);
+    }
+
+    @Test
+    void anArenaWhoseMemfdCannotShrinkStillSealsAndHandsOutNothingUnmapped() {
+        String out = run("no-ftruncate");
+        assertTrue(out.contains("arena seal: returned"), out);
+        assertTrue(out.contains("arena after: isSealed=true isImmutable=true holds=kept"), out);
+        assertTrue(out.contains("allocate after: IllegalStateException: the arena is sealed"), out);
+    }
+
+    @Test
+    void aShortageOfDescriptorsIsNotTheHostsVerdictAndIsNotHiddenBehindAFallback() {
+        String out = run("no-fds");
+        assertTrue(out.contains("during: MEMFD_UNAVAILABLE: ") && out.contains("EMFILE"), out);
+        assertTrue(out.contains("map during: SystemCallException: memfd_create("),
+            "the map does not fall back to ordinary memory for a passing shortage: " + out);
+        assertTrue(out.contains("after: AVAILABLE"), "asked again once descriptors are free: " + out);
+        assertTrue(out.contains("map after: returned, isImmutable=true"), out);
+    }
+
+    @Test
+    void aForeignReadOnlyFileMappedOverARegionIsNotCalledImmutable() {
+        String out = run("foreign-file");
+        assertTrue(out.contains("foreign mapping: true"), out);
+        assertTrue(out.contains("region after: isSealed=true isImmutable=false"), out);
+        assertFalse(out.contains("isImmutable=true"), out);
+    }
+}
