@@ -3,12 +3,14 @@ package io.github.mseal4j;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.internal.SipHash;
+import io.github.mseal4j.internal.TableHash;
 import io.github.mseal4j.internal.Smaps;
 import io.github.mseal4j.internal.Utf8;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.AbstractMap;
@@ -41,8 +43,8 @@ import java.util.function.BiConsumer;
  * {@code String} keys and values are stored as UTF-8. A string that UTF-8 cannot encode (one with a lone
  * surrogate, such as {@code "\ud800"}) is refused with {@link IllegalArgumentException} when put, and is
  * never found when looked up: an encoder would turn it into {@code "?"}, and an allow-list must not confuse
- * the two. Lookups by {@code String} hash and compare the string's chars directly against the stored bytes,
- * allocating nothing but the returned value. Keys and values are not NUL-terminated, so
+ * the two. A lookup by {@code String} encodes the key (for an ASCII key, one vectorised check and a copy),
+ * hashes and compares its bytes, and decodes the value. Keys and values are not NUL-terminated, so
  * {@link MemorySegment#getString(long)} does not apply to the segments {@link #forEach} passes; use
  * {@link #asMap()} for strings.
  *
@@ -64,8 +66,12 @@ import java.util.function.BiConsumer;
  * thread-safe.
  */
 public final class SealedMap {
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
-    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
+    /** Aligned: every header, slot and entry is 8-aligned in a page-aligned mapping (and aligned reads are plain loads). */
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final java.lang.invoke.VarHandle BYTES = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+        long[].class, java.nio.ByteOrder.nativeOrder());
+    private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     private static final long MAGIC = 0x4d5345414c344a4dL; // "MSEAL4JM"
     private static final int HEADER_BYTES = 64;
     private static final int ENTRY_HEADER_BYTES = 16;
@@ -82,19 +88,21 @@ public final class SealedMap {
     private static final long HUGE_PAGE_WORTHWHILE = 4L << 20;
 
     private final MemorySegment data;
-    private final long k0;
-    private final long k1;
+    /** The table's keyed hash; its top bits are a key's home slot. */
+    private final TableHash table;
+    /** 64 - log2(capacity). */
+    private final int shift;
     private final long mask;
     private final int size;
     private final long entriesEnd;
     private final boolean allUtf8;
     private final boolean immutable;
 
-    private SealedMap(MemorySegment data, long k0, long k1, long capacity, int size, long entriesEnd, boolean allUtf8,
+    private SealedMap(MemorySegment data, TableHash table, long capacity, int size, long entriesEnd, boolean allUtf8,
                       boolean immutable) {
         this.data = data;
-        this.k0 = k0;
-        this.k1 = k1;
+        this.table = table;
+        this.shift = 64 - Long.numberOfTrailingZeros(capacity);
         this.mask = capacity - 1;
         this.size = size;
         this.entriesEnd = entriesEnd;
@@ -152,8 +160,36 @@ public final class SealedMap {
      *     {@code Integer.MAX_VALUE - 8} bytes; get it as a segment)
      */
     public String get(String key) {
+        byte[] latin1 = key.getBytes(StandardCharsets.ISO_8859_1);
+        long hash = table.hashPlainAscii(latin1);
+        if (hash != TableHash.NOT_PLAIN) {
+            return getString(latin1, hash); // the common case, in one pass over the map's memory
+        }
         long entry = find(key);
         return entry < 0 ? null : decodeValue(entry);
+    }
+
+    /** {@link #get(String)} of a plain ASCII key given as its bytes, with their table hash. */
+    private String getString(byte[] key, long hash) {
+        MemorySegment d = data;
+        long m = mask;
+        long tag = tagOf(hash);
+        for (long index = hash >>> shift; ; index = (index + 1) & m) {
+            long slot = d.get(LONG, HEADER_BYTES + (index << 3));
+            if (slot == 0) {
+                return null;
+            }
+            if (slot >>> TAG_SHIFT == tag) {
+                long entry = (slot & OFFSET_MASK) << 3;
+                long header = d.get(LONG, entry); // the key length, then the flags: one read for both
+                int keyLength = (int) (LITTLE_ENDIAN ? header : header >>> 32);
+                long keyAt = entry + ENTRY_HEADER_BYTES;
+                if (keyLength == key.length && sameKey(d, keyAt, key)) {
+                    int flags = (int) (LITTLE_ENDIAN ? header >>> 32 : header);
+                    return decode(keyAt + keyLength, d.get(LONG, entry + 8), (flags & VALUE_ASCII) != 0);
+                }
+            }
+        }
     }
 
     /**
@@ -271,7 +307,7 @@ public final class SealedMap {
             long slot = data.get(LONG, HEADER_BYTES + (index << 3));
             if (slot != 0) {
                 long entry = (slot & OFFSET_MASK) << 3;
-                long home = SipHash.hash13(k0, k1, data, entry + ENTRY_HEADER_BYTES, data.get(INT, entry)) & mask;
+                long home = table.hash(data, entry + ENTRY_HEADER_BYTES, data.get(INT, entry)) >>> shift;
                 displaced += home == index ? 0 : 1;
             }
         }
@@ -293,9 +329,11 @@ public final class SealedMap {
     }
 
     private String decodeValue(long entry) {
-        int keyLength = data.get(INT, entry);
-        return decode(entry + ENTRY_HEADER_BYTES + keyLength, data.get(LONG, entry + 8),
-            (data.get(INT, entry + 4) & VALUE_ASCII) != 0);
+        MemorySegment d = data;
+        long header = d.get(LONG, entry); // the key length, then the flags: one read for both
+        int keyLength = (int) (LITTLE_ENDIAN ? header : header >>> 32);
+        int flags = (int) (LITTLE_ENDIAN ? header >>> 32 : header);
+        return decode(entry + ENTRY_HEADER_BYTES + keyLength, d.get(LONG, entry + 8), (flags & VALUE_ASCII) != 0);
     }
 
     private String decode(long offset, long length, boolean ascii) {
@@ -310,16 +348,23 @@ public final class SealedMap {
 
     /** The offset of {@code key}'s entry, or -1. */
     private long find(byte[] key) {
-        long hash = SipHash.hash13(k0, k1, key);
-        long tag = hash >>> TAG_SHIFT;
-        for (long index = hash & mask; ; index = (index + 1) & mask) {
-            long slot = data.get(LONG, HEADER_BYTES + (index << 3));
+        return find(key, table.hash(key));
+    }
+
+    /** The offset of {@code key}'s entry, whose table hash is {@code hash}, or -1. */
+    private long find(byte[] key, long hash) {
+        MemorySegment d = data;
+        long m = mask;
+        long tag = tagOf(hash);
+        for (long index = hash >>> shift; ; index = (index + 1) & m) {
+            long slot = d.get(LONG, HEADER_BYTES + (index << 3));
             if (slot == 0) {
                 return -1;
             }
             if (slot >>> TAG_SHIFT == tag) {
                 long entry = (slot & OFFSET_MASK) << 3;
-                if (data.get(INT, entry) == key.length && MemorySegment.mismatch(data, entry + ENTRY_HEADER_BYTES,
+                // Segment accesses cost more than the arithmetic here: one bulk mismatch, not a loop of reads.
+                if (d.get(INT, entry) == key.length && MemorySegment.mismatch(d, entry + ENTRY_HEADER_BYTES,
                         entry + ENTRY_HEADER_BYTES + key.length, MemorySegment.ofArray(key), 0, key.length) == -1) {
                     return entry;
                 }
@@ -327,22 +372,43 @@ public final class SealedMap {
         }
     }
 
-    /** The offset of {@code key}'s entry (UTF-8), or -1; never found for a key with a lone surrogate. */
+    /**
+     * The offset of {@code key}'s entry (UTF-8), or -1; never found for a key with a lone surrogate. An ASCII
+     * key's UTF-8 is its ISO-8859-1 encoding, which for a Latin-1 string is a plain copy of its bytes: that
+     * copy is taken, checked (no byte above 0x7f, and no {@code '?'}, which that encoder writes for every char
+     * it cannot encode), hashed and compared. Anything else is encoded as UTF-8; and since that encoder writes
+     * a lone surrogate as {@code '?'} too, a hit is confirmed against the string's chars.
+     */
     private long find(String key) {
-        long hash = SipHash.hash13Utf8(k0, k1, key);
-        long tag = hash >>> TAG_SHIFT;
-        for (long index = hash & mask; ; index = (index + 1) & mask) {
-            long slot = data.get(LONG, HEADER_BYTES + (index << 3));
-            if (slot == 0) {
-                return -1;
-            }
-            if (slot >>> TAG_SHIFT == tag) {
-                long entry = (slot & OFFSET_MASK) << 3;
-                if (Utf8.equalsBytes(data, entry + ENTRY_HEADER_BYTES, data.get(INT, entry), key)) {
-                    return entry;
-                }
+        byte[] latin1 = key.getBytes(StandardCharsets.ISO_8859_1);
+        long hash = table.hashPlainAscii(latin1);
+        if (hash != TableHash.NOT_PLAIN) {
+            return find(latin1, hash);
+        }
+        long entry = find(key.getBytes(StandardCharsets.UTF_8));
+        return entry >= 0 && Utf8.length(key) < 0 ? -1 : entry; // "\ud800" must not find "?"
+    }
+
+    /**
+     * True when {@code key} is at {@code offset}: keys of 8 to 64 bytes a word at a time, the last word read
+     * where it ends (overlapping the one before), so no byte is read alone; others with one bulk mismatch.
+     */
+    private static boolean sameKey(MemorySegment d, long offset, byte[] key) {
+        int n = key.length;
+        if (n < 8 || n > TableHash.SHORT) {
+            return MemorySegment.mismatch(d, offset, offset + n, MemorySegment.ofArray(key), 0, n) == -1;
+        }
+        for (int i = 0; i < n - 8; i += 8) {
+            if (d.get(LONG, offset + i) != (long) BYTES.get(key, i)) {
+                return false;
             }
         }
+        return d.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + n - 8) == (long) BYTES.get(key, n - 8);
+    }
+
+    /** The 16 bits of a table hash kept in its slot, to skip comparing other keys: apart from the slot's bits. */
+    private static long tagOf(long hash) {
+        return (hash >>> 16) & 0xffff;
     }
 
     private static long align8(long offset) {
@@ -491,13 +557,44 @@ public final class SealedMap {
             Objects.requireNonNull(key, "key");
             Objects.requireNonNull(value, "value");
             ensureUnspent();
-            long keyBytes = utf8Length(key, "key");
-            long valueBytes = utf8Length(value, "value");
-            if (keyBytes > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException("a key of " + keyBytes + " bytes is too long");
+            // The key as its UTF-8 bytes, kept for build(): for a Latin-1 string, ISO-8859-1 encoding is a plain
+            // copy, and it is the UTF-8 encoding when no byte is above 0x7f and none is the '?' that encoder
+            // writes for what it cannot encode. Anything else is validated and encoded as UTF-8.
+            byte[] keyBytes = key.getBytes(StandardCharsets.ISO_8859_1);
+            if (!plainAscii(keyBytes)) {
+                long length = utf8Length(key, "key");
+                if (length > Integer.MAX_VALUE - 8) {
+                    throw new IllegalArgumentException("a key of " + length + " bytes is too long");
+                }
+                keyBytes = key.getBytes(StandardCharsets.UTF_8);
             }
-            int flag = KEY_UTF8 | VALUE_UTF8 | (valueBytes == value.length() ? VALUE_ASCII : 0);
-            return add(key, (int) keyBytes, value, valueBytes, SipHash.hash13Utf8(k0, k1, key), flag);
+            // The value likewise; an ASCII value is kept as its bytes, anything else as the string (validated
+            // here, encoded by build()).
+            byte[] valueLatin1 = value.getBytes(StandardCharsets.ISO_8859_1);
+            Object valueKept = valueLatin1;
+            long valueBytes = valueLatin1.length;
+            int flag = KEY_UTF8 | VALUE_UTF8 | VALUE_ASCII;
+            if (!plainAscii(valueLatin1)) {
+                valueBytes = utf8Length(value, "value");
+                valueKept = value;
+                flag = valueBytes == value.length() ? flag : KEY_UTF8 | VALUE_UTF8;
+            }
+            return add(keyBytes, keyBytes.length, valueKept, valueBytes, SipHash.hash13(k0, k1, keyBytes), flag);
+        }
+
+        /** True when no byte is above 0x7f and none is {@code '?'}; eight at a time. */
+        private static boolean plainAscii(byte[] bytes) {
+            int i = 0;
+            long high = 0;
+            for (; i + 8 <= bytes.length; i += 8) {
+                long word = (long) BYTES.get(bytes, i);
+                long question = word ^ 0x3f3f3f3f3f3f3f3fL;
+                high |= word | ((question - 0x0101010101010101L) & ~question);
+            }
+            for (; i < bytes.length; i++) {
+                high |= bytes[i] == '?' ? 0x80 : bytes[i];
+            }
+            return (high & 0x8080808080808080L) == 0;
         }
 
         /**
@@ -557,15 +654,16 @@ public final class SealedMap {
             return this;
         }
 
+        /** Keys are kept as UTF-8 bytes: a {@code byte[]} (from a string) or a staged segment. */
         private static boolean sameKey(Object a, Object b, int length) {
-            if (a instanceof String x && b instanceof String y) {
-                return x.equals(y);
+            if (a instanceof byte[] x && b instanceof byte[] y) {
+                return Arrays.equals(x, y);
             }
-            if (a instanceof MemorySegment x && b instanceof MemorySegment y) {
-                return MemorySegment.mismatch(x, 0, length, y, 0, length) == -1;
-            }
-            MemorySegment bytes = (MemorySegment) (a instanceof MemorySegment ? a : b);
-            return Utf8.equalsBytes(bytes, 0, length, (String) (a instanceof String ? a : b));
+            return MemorySegment.mismatch(segmentOf(a), 0, length, segmentOf(b), 0, length) == -1;
+        }
+
+        private static MemorySegment segmentOf(Object key) {
+            return key instanceof byte[] bytes ? MemorySegment.ofArray(bytes) : (MemorySegment) key;
         }
 
         /**
@@ -591,7 +689,7 @@ public final class SealedMap {
             // At most half full: the smallest power of two of at least twice the entries.
             long capacity = Math.max(2, Long.highestOneBit(2L * count - 1) << 1);
             long tableEnd = HEADER_BYTES + capacity * 8;
-            long total = tableEnd;
+            long total = tableEnd + 8; // a spare word after the last entry, for write()'s NUL
             boolean allUtf8 = true;
             try {
                 for (int i = 0; i < count; i++) {
@@ -606,6 +704,9 @@ public final class SealedMap {
             MappedRegion region = immutable ? MappedRegion.allocateAligned(total, pageSize, true)
                 : MappedRegion.allocate(total);
             SealedMap map;
+            // Drawn now, after every key is in: nothing seen while they were put can tell anything about it.
+            TableHash table = TableHash.random(SEEDS);
+            int shift = 64 - Long.numberOfTrailingZeros(capacity);
             try {
                 MemorySegment memory = region.unscopedView();
                 populate(region, immutable);
@@ -619,18 +720,25 @@ public final class SealedMap {
                     memory.set(INT, entry + 4, flags[i] & VALUE_ASCII);
                     memory.set(LONG, entry + 8, valueLength[i]);
                     long at = entry + ENTRY_HEADER_BYTES;
-                    write(memory, at, keys[i], keyLength[i]);
-                    write(memory, at + keyLength[i], values[i], valueLength[i]);
-                    long slot = hash[i] & (capacity - 1);
+                    long tableHash;
+                    if (keys[i] instanceof byte[] bytes) {
+                        MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, at, bytes.length);
+                        tableHash = table.hash(bytes);
+                    } else {
+                        MemorySegment.copy((MemorySegment) keys[i], 0, memory, at, keyLength[i]);
+                        tableHash = table.hash((MemorySegment) keys[i], 0, keyLength[i]);
+                    }
+                    write(memory, at + keyLength[i], values[i], valueLength[i], (flags[i] & VALUE_ASCII) != 0);
+                    long slot = tableHash >>> shift;
                     while (memory.get(LONG, HEADER_BYTES + slot * 8) != 0) {
                         slot = (slot + 1) & (capacity - 1);
                     }
-                    memory.set(LONG, HEADER_BYTES + slot * 8, (hash[i] >>> TAG_SHIFT) << TAG_SHIFT | entry >>> 3);
+                    memory.set(LONG, HEADER_BYTES + slot * 8, tagOf(tableHash) << TAG_SHIFT | entry >>> 3);
                     entry += entryBytes(keyLength[i], valueLength[i]);
                 }
                 memory.set(LONG, 24, entry);
                 MemorySegment sealed = region.sealReadOnly(true);
-                map = new SealedMap(sealed, k0, k1, capacity, count, entry, allUtf8, immutable);
+                map = new SealedMap(sealed, table, capacity, count, entry, allUtf8, immutable);
             } catch (RuntimeException | Error e) {
                 try {
                     region.close(); // unmaps whatever is not sealed; the builder stays as it was
@@ -672,10 +780,21 @@ public final class SealedMap {
             }
         }
 
-        private static void write(MemorySegment memory, long at, Object what, long length) {
-            if (what instanceof String text) {
-                byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        /**
+         * Writes a value. An ASCII string goes straight from the string into the map ({@code setString}, which
+         * copies a Latin-1 string's bytes without an intermediate array, then writes a NUL after them: into the
+         * next entry's header or padding, written later, or the spare byte after the last entry).
+         */
+        private static void write(MemorySegment memory, long at, Object what, long length, boolean ascii) {
+            if (what instanceof byte[] bytes) {
                 MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, at, bytes.length);
+            } else if (what instanceof String text) {
+                if (ascii) {
+                    memory.setString(at, text, StandardCharsets.ISO_8859_1);
+                } else {
+                    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+                    MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, at, bytes.length);
+                }
             } else {
                 MemorySegment.copy((MemorySegment) what, 0, memory, at, length);
             }
@@ -703,7 +822,7 @@ public final class SealedMap {
             long length = bytes.byteSize();
             long i = 0;
             for (; i + 8 <= length; i += 8) {
-                if ((bytes.get(LONG, i) & 0x8080808080808080L) != 0) {
+                if ((bytes.get(ValueLayout.JAVA_LONG_UNALIGNED, i) & 0x8080808080808080L) != 0) {
                     return false;
                 }
             }

@@ -115,8 +115,15 @@ class SealedMapTest {
     void theMapKeepsNoPerEntryObjectsOnTheHeap() {
         for (Field field : SealedMap.class.getDeclaredFields()) {
             if (!Modifier.isStatic(field.getModifiers())) {
-                assertTrue(field.getType().isPrimitive() || field.getType() == MemorySegment.class,
-                    "instance field " + field + " is a primitive or the one segment");
+                assertTrue(field.getType().isPrimitive() || field.getType() == MemorySegment.class
+                    || field.getType() == io.github.mseal4j.internal.TableHash.class,
+                    "instance field " + field + " is a primitive, the one segment, or the table's fixed-size key");
+            }
+        }
+        for (Field field : io.github.mseal4j.internal.TableHash.class.getDeclaredFields()) {
+            if (!Modifier.isStatic(field.getModifiers())) {
+                assertTrue(field.getType().isPrimitive() || field.getType() == long[].class,
+                    "the table's key is numbers and arrays of a fixed size: " + field);
             }
         }
     }

@@ -1,0 +1,74 @@
+package io.github.mseal4j.benchmarks;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.github.mseal4j.MappedRegion;
+import io.github.mseal4j.Mseal;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Sealing a 20,000-page region page by page, every other page (10,000 {@code seal(offset, page)} calls, each
+ * splitting a mapping, 20,000 mappings in the end), against the same bare system calls on an identical
+ * region. One shot per fork: the mappings stay for good, and a process may have only 65,530.
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 5, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@Warmup(iterations = 0)
+@Measurement(iterations = 1)
+@State(Scope.Thread)
+public class PageByPageSealBenchmark {
+    static final int PAGES = 20_000;
+    private static final MethodHandle SYSCALL = Linker.nativeLinker().downcallHandle(
+        Linker.nativeLinker().defaultLookup().find("syscall").orElseThrow(),
+        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+        Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
+
+    MappedRegion region;
+    long page;
+    MemorySegment capture;
+
+    @Setup(Level.Iteration)
+    public void setUp() {
+        page = Mseal.pageSize();
+        capture = Arena.ofAuto().allocate(Linker.Option.captureStateLayout());
+        region = MappedRegion.allocate(PAGES * page);
+    }
+
+    @Benchmark
+    public void librarySeals() {
+        for (int i = 0; i < PAGES; i += 2) {
+            region.seal(i * page, page);
+        }
+    }
+
+    @Benchmark
+    public long bareSyscalls() throws Throwable {
+        long sum = 0;
+        long address = region.address();
+        for (int i = 0; i < PAGES; i += 2) {
+            long result = (long) SYSCALL.invokeExact(capture, 462L, address + i * page, page, 0L);
+            if (result != 0) {
+                throw new IllegalStateException("mseal failed");
+            }
+            sum += result;
+        }
+        return sum;
+    }
+}

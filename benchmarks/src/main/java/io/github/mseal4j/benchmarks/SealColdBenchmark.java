@@ -1,0 +1,106 @@
+package io.github.mseal4j.benchmarks;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.github.mseal4j.MappedRegion;
+import io.github.mseal4j.Mseal;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * {@code seal()} of fresh one-page regions as a process meets it: the first 4,000 calls after one warm-up
+ * call, in a fresh JVM (one shot per fork, so nothing is compiled yet but what the JVM started with), against
+ * the bare {@code syscall(462)} downcall on the same kind of regions. Then the same batch once warm (five
+ * batches first). Every region is allocated before the clock starts; each sealed page stays for the fork.
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@State(Scope.Thread)
+public class SealColdBenchmark {
+    static final int CALLS = 4000;
+    private static final MethodHandle SYSCALL = Linker.nativeLinker().downcallHandle(
+        Linker.nativeLinker().defaultLookup().find("syscall").orElseThrow(),
+        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+        Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
+
+    MappedRegion[] regions;
+    long page;
+    MemorySegment capture;
+
+    /** Fresh regions for this batch, and the one call that comes before it (the first ever, in a cold fork). */
+    @Setup(Level.Iteration)
+    public void setUp() throws Throwable {
+        if (!Mseal.isSupported()) {
+            throw new IllegalStateException(Mseal.support().reason());
+        }
+        page = Mseal.pageSize();
+        capture = Arena.ofAuto().allocate(Linker.Option.captureStateLayout());
+        regions = new MappedRegion[CALLS + 2];
+        for (int i = 0; i < regions.length; i++) {
+            regions[i] = MappedRegion.allocate(page);
+        }
+        regions[0].seal();
+        bare(regions[1]);
+    }
+
+    private long bare(MappedRegion region) throws Throwable {
+        long result = (long) SYSCALL.invokeExact(capture, 462L, region.address(), page, 0L);
+        if (result != 0) {
+            throw new IllegalStateException("mseal failed");
+        }
+        return result;
+    }
+
+    @Benchmark
+    @Fork(value = 20, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 0)
+    @Measurement(iterations = 1)
+    public void firstSeals() {
+        for (int i = 2; i < regions.length; i++) {
+            regions[i].seal();
+        }
+    }
+
+    @Benchmark
+    @Fork(value = 20, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 0)
+    @Measurement(iterations = 1)
+    public long firstBareSyscalls() throws Throwable {
+        long sum = 0;
+        for (int i = 2; i < regions.length; i++) {
+            sum += bare(regions[i]);
+        }
+        return sum;
+    }
+
+    @Benchmark
+    @Fork(value = 3, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 5)
+    @Measurement(iterations = 5)
+    public void warmSeals() {
+        firstSeals();
+    }
+
+    @Benchmark
+    @Fork(value = 3, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+    @Warmup(iterations = 5)
+    @Measurement(iterations = 5)
+    public long warmBareSyscalls() throws Throwable {
+        return firstBareSyscalls();
+    }
+}
