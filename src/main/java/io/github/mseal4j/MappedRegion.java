@@ -17,7 +17,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
@@ -100,6 +99,8 @@ public final class MappedRegion implements AutoCloseable {
     private final long guardBytes;
     /** The options asked for; {@link MappingOption#IMMUTABLE} stays here even where it fell back. */
     private final Set<MappingOption> options;
+    /** {@code options} has {@link MappingOption#IMMUTABLE}: asked on every seal, so kept as a field. */
+    private final boolean immutable;
     private final Object lock = new Object();
 
     // Guarded by lock; the volatiles are also read without it.
@@ -113,11 +114,8 @@ public final class MappedRegion implements AutoCloseable {
     private volatile boolean closed;
     /** Every page is sealed: re-sealing needs neither the lock nor a look-up. */
     private volatile boolean wholeSealed;
-    /**
-     * Sealed pages as disjoint, merged {@code [from, to)} runs, for re-sealing without the lock. Seals are
-     * permanent, so a reader that sees only part of an update never calls a page sealed that is not.
-     */
-    private final ConcurrentSkipListMap<Long, Long> sealedRuns = new ConcurrentSkipListMap<>();
+    /** How many pages are sealed (or, under the best-effort policy, treated as sealed). */
+    private long sealedPages;
     private boolean guardsSealed;
     private boolean counted;
     /** The memfd behind an immutable region until it is frozen; -1 otherwise. */
@@ -131,6 +129,7 @@ public final class MappedRegion implements AutoCloseable {
         this.pageSize = pageSize;
         this.guardBytes = guardBytes;
         this.options = options;
+        this.immutable = options.contains(MappingOption.IMMUTABLE);
         this.pageMask = pageSize - 1;
         this.pageShift = Long.numberOfTrailingZeros(pageSize);
         this.pages = new PageMap(byteSize >>> pageShift, Page.of(protection, false));
@@ -436,7 +435,19 @@ public final class MappedRegion implements AutoCloseable {
      * @see #seal(long, long)
      */
     public void seal() {
-        seal(0, byteSize);
+        // The common case, kept short: a cold caller runs this interpreted, and every call here costs it.
+        checkNotImmutable();
+        boolean byKernel = Sealing.byKernel();
+        if (wholeSealed) {
+            ensureOpen();
+            if (!byKernel || LibC.mseal(address, byteSize) == 0) {
+                return;
+            }
+        }
+        synchronized (lock) {
+            ensureOpen();
+            mseal(0, pages.pages(), byKernel, null);
+        }
     }
 
     /**
@@ -465,10 +476,7 @@ public final class MappedRegion implements AutoCloseable {
      */
     public void seal(long offset, long byteSize) {
         checkPageRange(offset, byteSize);
-        if (options.contains(MappingOption.IMMUTABLE)) {
-            throw new IllegalStateException("an IMMUTABLE region is sealed whole and read-only, with sealReadOnly();"
-                + " seal() and seal(offset, length) are refused");
-        }
+        checkNotImmutable();
         boolean byKernel = Sealing.byKernel();
         long from = offset >>> pageShift;
         long to = from + (byteSize >>> pageShift);
@@ -482,6 +490,13 @@ public final class MappedRegion implements AutoCloseable {
         synchronized (lock) {
             ensureOpen();
             mseal(from, to, byKernel, null);
+        }
+    }
+
+    private void checkNotImmutable() {
+        if (immutable) {
+            throw new IllegalStateException("an IMMUTABLE region is sealed whole and read-only, with sealReadOnly();"
+                + " seal() and seal(offset, length) are refused");
         }
     }
 
@@ -746,6 +761,7 @@ public final class MappedRegion implements AutoCloseable {
                 oldByteSize - newByteSize, "");
             pages.truncate(from);
             byteSize = newByteSize;
+            noteSealed(0); // only unsealed pages went: what is left may now be sealed whole
             if (fd >= 0) {
                 int errno = LibC.ftruncate(fd, newByteSize);
                 if (errno != 0) {
@@ -907,7 +923,7 @@ public final class MappedRegion implements AutoCloseable {
             pages.update(from, to, SEAL);
         }
         if (newlySealed > 0) {
-            addSealedRun(from, to);
+            noteSealed(newlySealed);
             Events.sealed(start, length, byKernel);
             if (byKernel) {
                 SealCounters.sealed(newlySealed * pageSize, !counted);
@@ -939,26 +955,15 @@ public final class MappedRegion implements AutoCloseable {
         }
     }
 
-    /** True when the published sealed runs cover pages {@code [from, to)}. */
+    /** True when pages {@code [from, to)} are known to be sealed; asked without the lock (see {@link PageMap#allSealed}). */
     private boolean sealedAlready(long from, long to) {
-        Map.Entry<Long, Long> run = sealedRuns.floorEntry(from);
-        return run != null && run.getValue() >= to;
+        return pages.allSealed(from, to);
     }
 
-    /** Records pages {@code [from, to)} as sealed, merged with the runs they touch: O(log n) per call. */
-    private void addSealedRun(long from, long to) {
-        Map.Entry<Long, Long> below = sealedRuns.floorEntry(from);
-        if (below != null && below.getValue() >= from) {
-            from = below.getKey();
-            to = Math.max(to, below.getValue());
-        }
-        for (Map.Entry<Long, Long> next = sealedRuns.higherEntry(from); next != null && next.getKey() <= to;
-             next = sealedRuns.higherEntry(from)) {
-            to = Math.max(to, next.getValue());
-            sealedRuns.remove(next.getKey());
-        }
-        sealedRuns.put(from, to);
-        if (from == 0 && to >= pages.pages()) {
+    /** Counts pages newly sealed; once every page is, re-sealing needs no look-up. */
+    private void noteSealed(long newlySealed) {
+        sealedPages += newlySealed;
+        if (sealedPages == pages.pages()) {
             wholeSealed = true;
         }
     }
@@ -981,11 +986,8 @@ public final class MappedRegion implements AutoCloseable {
         } catch (RuntimeException e) {
             pages.setAll(Page.of(Protection.NONE, true));
         }
-        for (Run run : pages.runs()) {
-            if (run.page().sealed()) {
-                addSealedRun(run.from(), run.to());
-            }
-        }
+        sealedPages = 0;
+        noteSealed(pages.count(0, pages.pages(), SEALED));
     }
 
     /** Invalidates every segment handed out; the next {@link #segment} call starts a new generation. */

@@ -4,6 +4,8 @@ import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.EventType;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
@@ -62,8 +64,24 @@ final class JfrEvents {
         String errnoName;
     }
 
+    /**
+     * The event types, registered on first use. Registering the first event class initialises JFR's metadata
+     * (about 100 ms here), so nothing is registered until the Flight Recorder itself is: a process that never
+     * records never pays it. Asking the type before creating an event is a field read, where creating one runs
+     * through JFR's instrumented constructor and {@code shouldCommit()}, which costs a cold caller (the first
+     * thousands of seals run interpreted) more than the seal.
+     */
+    private static final class Types {
+        static final EventType SEAL = EventType.getEventType(SealEvent.class);
+        static final EventType PROTECT = EventType.getEventType(ProtectEvent.class);
+        static final EventType FAILURE = EventType.getEventType(FailureEvent.class);
+    }
+
     /** Records that {@code [address, address + length)} became sealed. */
     static void sealed(long address, long length, boolean byKernel) {
+        if (!FlightRecorder.isInitialized() || !Types.SEAL.isEnabled()) {
+            return;
+        }
         SealEvent event = new SealEvent();
         if (event.shouldCommit()) {
             event.address = address;
@@ -75,6 +93,9 @@ final class JfrEvents {
 
     /** Records that {@code [address, address + length)} changed protection. */
     static void protectionChanged(long address, long length, String protection) {
+        if (!FlightRecorder.isInitialized() || !Types.PROTECT.isEnabled()) {
+            return;
+        }
         ProtectEvent event = new ProtectEvent();
         if (event.shouldCommit()) {
             event.address = address;
@@ -86,6 +107,9 @@ final class JfrEvents {
 
     /** Records a failed system call. */
     static void failed(String operation, long address, long length, int errno) {
+        if (!FlightRecorder.isInitialized() || !Types.FAILURE.isEnabled()) {
+            return;
+        }
         FailureEvent event = new FailureEvent();
         if (event.shouldCommit()) {
             event.operation = operation;

@@ -2,20 +2,27 @@ package io.github.mseal4j.internal;
 
 import io.github.mseal4j.Protection;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Objects;
-import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
  * What the library believes about each page of one mapping: its protection and whether it is sealed.
- * Stored as runs of equal pages, so a region of a million pages with one protection costs one entry.
- * Not thread-safe: the owning region guards it.
+ *
+ * <p>While every page is alike (the common case) that is one field. Once they differ, the pages are split into
+ * chunks of {@value #CHUNK_PAGES}: a chunk whose pages are alike is one byte, the others one byte per page. So a
+ * change to one page costs a few array accesses whatever the region's size or history (a run-length tree cost
+ * a dozen tree operations per call), and memory stays at a byte per page of the chunks that differ.
+ *
+ * <p>Not thread-safe: the owning region guards every method with its lock, except {@link #allSealed}, which
+ * is written to be asked without it.
  */
 public final class PageMap {
+    /** Pages per chunk, as a shift: 4,096 pages (16 MiB of 4 KiB pages). */
+    static final int CHUNK_SHIFT = 12;
+    static final int CHUNK_PAGES = 1 << CHUNK_SHIFT;
 
     /** The state of one page. */
     public record Page(Protection protection, boolean sealed) {
@@ -46,22 +53,51 @@ public final class PageMap {
         public Page sealedPage() {
             return of(protection, true);
         }
+
+        /** The state as a small number: bit 0 sealed, the protection's ordinal above it. */
+        byte code() {
+            return (byte) (protection.ordinal() * 2 + (sealed ? 1 : 0));
+        }
+
+        static Page ofCode(int code) {
+            return CANONICAL[code];
+        }
     }
 
     /** Pages {@code [from, to)}, all in {@code page} state. */
     public record Run(long from, long to, Page page) {
     }
 
+    private static final int STATES = Protection.values().length * 2;
+
+    private final int chunkShift;
     private long pages;
-    private final TreeMap<Long, Page> runs = new TreeMap<>();
+    /** The state of every page while they are all alike; null once they differ. */
+    private Page only;
+    /** Per chunk, the state of all its pages while {@code chunks[c]} is null; null while {@link #only} is set. */
+    private byte[] chunkStates;
+    /** Per chunk, the state of each page, for the chunks whose pages differ (null entries for the others). */
+    private byte[][] chunks;
 
     /** {@code pages} pages, all in {@code initial} state. */
     public PageMap(long pages, Page initial) {
+        this(pages, initial, CHUNK_SHIFT);
+    }
+
+    /** With another chunk size, so that tests reach chunk boundaries with a few pages. */
+    PageMap(long pages, Page initial, int chunkShift) {
         if (pages <= 0) {
             throw new IllegalArgumentException("pages must be positive: " + pages);
         }
+        if (chunkShift < 0 || chunkShift > 20) {
+            throw new IllegalArgumentException("chunkShift out of range: " + chunkShift);
+        }
+        if ((pages - 1) >>> chunkShift >= Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("too many pages: " + pages);
+        }
         this.pages = pages;
-        runs.put(0L, Objects.requireNonNull(initial, "initial"));
+        this.only = Page.ofCode(Objects.requireNonNull(initial, "initial").code());
+        this.chunkShift = chunkShift;
     }
 
     /** The number of pages. */
@@ -69,33 +105,28 @@ public final class PageMap {
         return pages;
     }
 
-    /** True when every page is in the same state (one run): the common case, checked without allocating. */
+    /** True when every page is in the same state: the common case, checked without allocating. */
     public boolean uniform() {
-        return runs.size() == 1;
+        return only != null;
     }
 
     /** The state of page {@code index}. */
     public Page pageAt(long index) {
         checkRange(index, index + 1);
-        return runs.get(runs.floorKey(index));
+        return only != null ? only : Page.ofCode(code(index));
     }
 
-    /** Sets every page to {@code page}: one run. */
+    /** Sets every page to {@code page}. */
     public void setAll(Page page) {
-        Objects.requireNonNull(page, "page");
-        if (runs.size() > 1) {
-            runs.clear();
-        }
-        runs.put(0L, page);
+        only = Page.ofCode(Objects.requireNonNull(page, "page").code());
+        chunks = null;
+        chunkStates = null;
     }
 
-    /** The number of runs of equal pages that cover {@code [from, to)}. */
-    public int runCount(long from, long to) {
-        checkRange(from, to);
-        if (from == to) {
-            return 0;
-        }
-        return runs.subMap(runs.floorKey(from), true, to, false).size();
+    /** Sets every page of {@code [from, to)} to {@code page}. */
+    public void set(long from, long to, Page page) {
+        Objects.requireNonNull(page, "page");
+        update(from, to, ignored -> page);
     }
 
     /** Drops the pages from {@code newPages} on. */
@@ -103,65 +134,155 @@ public final class PageMap {
         if (newPages <= 0 || newPages > pages) {
             throw new IndexOutOfBoundsException("cannot truncate " + pages + " pages to " + newPages);
         }
-        runs.tailMap(newPages, true).clear();
-        pages = newPages;
+        pages = newPages; // the arrays may stay longer: nothing reads past pages
+        if (chunks != null) {
+            collapseIfUniform();
+        }
     }
 
     /** Applies {@code change} to every page of {@code [from, to)}; false when that changed nothing. */
     public boolean update(long from, long to, UnaryOperator<Page> change) {
         checkRange(from, to);
-        if (from == to || unchangedBy(from, to, change)) {
+        if (from == to) {
             return false;
         }
-        split(from);
-        split(to);
-        for (Map.Entry<Long, Page> entry : runs.subMap(from, true, to, false).entrySet()) {
-            entry.setValue(Objects.requireNonNull(change.apply(entry.getValue())));
-        }
-        coalesce(from, to);
-        return true;
-    }
-
-    /** True when {@code change} leaves every page of {@code [from, to)} as it is; cheap for one run. */
-    private boolean unchangedBy(long from, long to, UnaryOperator<Page> change) {
-        Map.Entry<Long, Page> first = runs.floorEntry(from);
-        Long next = runs.higherKey(first.getKey());
-        if (next == null || next >= to) {
-            return change.apply(first.getValue()).equals(first.getValue());
-        }
-        return all(from, to, page -> change.apply(page).equals(page));
-    }
-
-    /** Sets every page of {@code [from, to)} to {@code page}. */
-    public void set(long from, long to, Page page) {
-        update(from, to, ignored -> page);
-    }
-
-    /** True when some page of {@code [from, to)} matches. */
-    public boolean any(long from, long to, Predicate<Page> test) {
-        checkRange(from, to);
-        for (Run run : runs(from, to)) {
-            if (test.test(run.page())) {
+        byte[] mapped = new byte[STATES];
+        Arrays.fill(mapped, (byte) -1);
+        if (only != null) {
+            byte before = only.code();
+            byte after = apply(change, before, mapped);
+            if (after == before) {
+                return false;
+            }
+            if (from == 0 && to == pages) {
+                only = Page.ofCode(after);
                 return true;
             }
+            split(before);
         }
-        return false;
+        boolean changed = false;
+        int last = chunk(to - 1);
+        for (int c = chunk(from); c <= last; c++) {
+            long start = (long) c << chunkShift;
+            long end = Math.min(start + (1L << chunkShift), pages);
+            int lo = (int) (Math.max(from, start) - start);
+            int hi = (int) (Math.min(to, end) - start);
+            byte[] chunk = chunks[c];
+            if (chunk == null) {
+                byte before = chunkStates[c];
+                byte after = apply(change, before, mapped);
+                if (after == before) {
+                    continue;
+                }
+                changed = true;
+                if (lo == 0 && hi == end - start) {
+                    chunkStates[c] = after;
+                    continue;
+                }
+                chunk = new byte[(int) (end - start)];
+                Arrays.fill(chunk, before);
+                // Filled before it is published: a reader without the lock sees either no chunk or this one.
+                chunks[c] = chunk;
+            }
+            for (int i = lo; i < hi; i++) {
+                byte before = chunk[i];
+                byte after = apply(change, before, mapped);
+                if (after != before) {
+                    chunk[i] = after;
+                    changed = true;
+                }
+            }
+        }
+        if (changed && from == 0 && to == pages) {
+            collapseIfUniform();
+        }
+        return changed;
     }
 
     /** How many pages of {@code [from, to)} match. */
     public long count(long from, long to, Predicate<Page> test) {
+        checkRange(from, to);
+        if (from == to) {
+            return 0;
+        }
+        if (only != null) {
+            return test.test(only) ? to - from : 0;
+        }
+        byte[] matches = matches(test);
         long count = 0;
-        for (Run run : runs(from, to)) {
-            if (test.test(run.page())) {
-                count += run.to() - run.from();
+        int last = chunk(to - 1);
+        for (int c = chunk(from); c <= last; c++) {
+            long start = (long) c << chunkShift;
+            int lo = (int) (Math.max(from, start) - start);
+            int hi = (int) (Math.min(to, Math.min(start + (1L << chunkShift), pages)) - start);
+            byte[] chunk = chunks[c];
+            if (chunk == null) {
+                count += matches[chunkStates[c]] * (long) (hi - lo);
+            } else {
+                for (int i = lo; i < hi; i++) {
+                    count += matches[chunk[i]];
+                }
             }
         }
         return count;
     }
 
+    /** True when some page of {@code [from, to)} matches. */
+    public boolean any(long from, long to, Predicate<Page> test) {
+        return count(from, to, test) > 0;
+    }
+
     /** True when every page of {@code [from, to)} matches (also when the range is empty). */
     public boolean all(long from, long to, Predicate<Page> test) {
-        return !any(from, to, test.negate());
+        return count(from, to, test) == to - from;
+    }
+
+    /**
+     * True when every page of {@code [from, to)} is known to be sealed; safe to ask without the region's lock.
+     * A page once sealed stays sealed, and every array is filled before it is published, so a reader racing a
+     * change may see a page as it was (and answer false, sending the caller to the locked path) but never
+     * calls sealed a page that is not. Out-of-range and racing reads answer false.
+     */
+    public boolean allSealed(long from, long to) {
+        Page page = only;
+        if (page != null) {
+            return page.sealed();
+        }
+        byte[][] chunks = this.chunks;
+        byte[] states = chunkStates;
+        if (chunks == null || states == null || from < 0 || from >= to) {
+            return false;
+        }
+        int last = (int) ((to - 1) >>> chunkShift);
+        if (last >= chunks.length || last >= states.length) {
+            return false;
+        }
+        for (int c = (int) (from >>> chunkShift); c <= last; c++) {
+            long start = (long) c << chunkShift;
+            byte[] chunk = chunks[c];
+            if (chunk == null) {
+                if ((states[c] & 1) == 0) {
+                    return false;
+                }
+                continue;
+            }
+            int lo = (int) (Math.max(from, start) - start);
+            int hi = (int) (Math.min(to, start + (1L << chunkShift)) - start);
+            if (hi > chunk.length) {
+                return false;
+            }
+            for (int i = lo; i < hi; i++) {
+                if ((chunk[i] & 1) == 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The number of runs of equal pages that cover {@code [from, to)}. */
+    public int runCount(long from, long to) {
+        return runs(from, to).size();
     }
 
     /** The runs that cover {@code [from, to)}, clipped to it, in address order. */
@@ -171,17 +292,28 @@ public final class PageMap {
         if (from == to) {
             return result;
         }
-        Long start = runs.floorKey(from);
-        NavigableMap<Long, Page> tail = runs.tailMap(start, true);
-        for (Map.Entry<Long, Page> entry : tail.entrySet()) {
-            long runStart = entry.getKey();
-            if (runStart >= to) {
-                break;
-            }
-            Long next = runs.higherKey(runStart);
-            long runEnd = next == null ? pages : next;
-            result.add(new Run(Math.max(from, runStart), Math.min(to, runEnd), entry.getValue()));
+        if (only != null) {
+            result.add(new Run(from, to, only));
+            return result;
         }
+        long runStart = from;
+        int runCode = code(from);
+        int last = chunk(to - 1);
+        for (int c = chunk(from); c <= last; c++) {
+            long start = (long) c << chunkShift;
+            long lo = Math.max(from, start);
+            long hi = Math.min(to, Math.min(start + (1L << chunkShift), pages));
+            byte[] chunk = chunks[c];
+            for (long i = lo; i < hi; i = chunk == null ? hi : i + 1) {
+                int code = chunk == null ? chunkStates[c] : chunk[(int) (i - start)];
+                if (code != runCode) {
+                    result.add(new Run(runStart, i, Page.ofCode(runCode)));
+                    runStart = i;
+                    runCode = code;
+                }
+            }
+        }
+        result.add(new Run(runStart, to, Page.ofCode(runCode)));
         return result;
     }
 
@@ -193,32 +325,71 @@ public final class PageMap {
     /** The protection that every page of {@code [from, to)} grants at least. */
     public Protection leastAccess(long from, long to) {
         Protection least = Protection.READ_WRITE;
-        for (Run run : runs(from, to)) {
-            if (run.page().protection().compareTo(least) < 0) {
-                least = run.page().protection();
+        for (Protection protection : Protection.values()) {
+            if (protection.compareTo(least) < 0 && any(from, to, page -> page.protection() == protection)) {
+                least = protection;
             }
         }
         return least;
     }
 
-    private void split(long at) {
-        if (at < pages && !runs.containsKey(at)) {
-            runs.put(at, runs.floorEntry(at).getValue());
-        }
+    private int chunk(long page) {
+        return (int) (page >>> chunkShift);
     }
 
-    private void coalesce(long from, long to) {
-        Long key = runs.lowerKey(from);
-        long start = key == null ? from : key;
-        Page previous = null;
-        List<Long> redundant = new ArrayList<>();
-        for (Map.Entry<Long, Page> entry : runs.subMap(start, true, to, true).entrySet()) {
-            if (entry.getValue().equals(previous)) {
-                redundant.add(entry.getKey());
+    private int code(long page) {
+        byte[] chunk = chunks[chunk(page)];
+        return chunk == null ? chunkStates[chunk(page)] : chunk[(int) (page & ((1L << chunkShift) - 1))];
+    }
+
+    /** From one state for all pages to one per chunk, all {@code code}. */
+    private void split(byte code) {
+        int count = chunk(pages - 1) + 1;
+        byte[] states = new byte[count];
+        Arrays.fill(states, code);
+        chunkStates = states;
+        chunks = new byte[count][];
+        only = null;
+    }
+
+    /** Back to one state when every page has it (after a change of every page, or a truncation). */
+    private void collapseIfUniform() {
+        int first = code(0);
+        int last = chunk(pages - 1);
+        for (int c = 0; c <= last; c++) {
+            byte[] chunk = chunks[c];
+            if (chunk == null) {
+                if (chunkStates[c] != first) {
+                    return;
+                }
+                continue;
             }
-            previous = entry.getValue();
+            long start = (long) c << chunkShift;
+            int hi = (int) (Math.min(start + (1L << chunkShift), pages) - start);
+            for (int i = 0; i < hi; i++) {
+                if (chunk[i] != first) {
+                    return;
+                }
+            }
         }
-        redundant.forEach(runs::remove);
+        setAll(Page.ofCode(first));
+    }
+
+    private static byte apply(UnaryOperator<Page> change, byte code, byte[] mapped) {
+        byte after = mapped[code];
+        if (after < 0) {
+            after = Objects.requireNonNull(change.apply(Page.ofCode(code)), "changed page").code();
+            mapped[code] = after;
+        }
+        return after;
+    }
+
+    private static byte[] matches(Predicate<Page> test) {
+        byte[] matches = new byte[STATES];
+        for (int code = 0; code < STATES; code++) {
+            matches[code] = (byte) (test.test(Page.ofCode(code)) ? 1 : 0);
+        }
+        return matches;
     }
 
     private void checkRange(long from, long to) {

@@ -3,6 +3,7 @@ package io.github.mseal4j.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.mseal4j.Protection;
 import io.github.mseal4j.internal.PageMap.Page;
@@ -31,8 +32,11 @@ class PageMapProperties {
 
     @Property(tries = 300)
     void agreesWithAnArrayOfPages(@ForAll @IntRange(min = 1, max = 40) int pages,
-                                  @ForAll("changes") List<Change> changes) {
-        PageMap map = new PageMap(pages, new Page(Protection.READ_WRITE, false));
+                                  @ForAll("changes") List<Change> changes,
+                                  @ForAll @IntRange(min = 0, max = 4) int chunkShift,
+                                  @ForAll @IntRange(min = 0, max = 40) int truncateTo) {
+        // Chunks of 1 to 16 pages: boundaries inside, at the edges of and beyond every change.
+        PageMap map = new PageMap(pages, new Page(Protection.READ_WRITE, false), chunkShift);
         Page[] array = new Page[pages];
         Arrays.fill(array, new Page(Protection.READ_WRITE, false));
         for (Change change : changes) {
@@ -43,6 +47,12 @@ class PageMapProperties {
                 array[i] = change.apply(array[i]);
             }
         }
+        if (truncateTo > 0 && truncateTo < pages) {
+            map.truncate(truncateTo);
+            pages = truncateTo;
+            array = Arrays.copyOf(array, pages);
+        }
+        assertEquals(pages, map.pages());
         List<Run> runs = map.runs();
         Statistics.label("runs").collect(runs.size() == 1 ? "one" : runs.size() < 5 ? "a few" : "many");
         int covered = 0;
@@ -66,7 +76,19 @@ class PageMapProperties {
                 Protection least = Arrays.stream(slice).map(Page::protection).min(Enum::compareTo)
                     .orElse(Protection.READ_WRITE);
                 assertEquals(least, map.leastAccess(from, to));
+                assertEquals(Arrays.stream(slice).filter(page -> !page.sealed()).count(),
+                    map.count(from, to, page -> !page.sealed()));
+                if (from < to) {
+                    assertEquals(Arrays.stream(slice).allMatch(Page::sealed), map.allSealed(from, to),
+                        "allSealed, the lock-free question");
+                }
             }
+            assertEquals(array[from], map.pageAt(from));
+        }
+        boolean uniform = Arrays.stream(array).distinct().count() == 1;
+        Statistics.label("uniform").collect(uniform);
+        if (map.uniform()) {
+            assertTrue(uniform, "uniform() only when every page is alike");
         }
     }
 
