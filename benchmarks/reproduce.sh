@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Re-measures every figure in docs/benchmarks.md and redraws the charts in docs/charts/ (about 30 minutes on
+# Re-measures every figure in docs/benchmarks.md and redraws the charts in docs/charts/ (about 70 minutes on
 # 2 cores; needs about 12 GiB of free memory for the 10-million-entry maps). Results: benchmarks/results/*.json
+# The "before" figures were measured with the same benchmark sources built against the library as it was before
+# each change (git worktree of that commit, `./mvnw install` there, then this script's commands).
 set -euo pipefail
 cd "$(dirname "$0")"
 run() { bash run.sh "$@"; }
@@ -19,4 +21,18 @@ run 'MapBuildBenchmark' -p entries=10000000 -f 1 -wi 1 -i 2 -rf json -rff result
 # Each shot seals fresh, untouched regions (up to 1 GiB of address space each, never freed): 40 per fork.
 run 'SealScalingBenchmark' -rf json -rff results/seal-scaling.json
 run footprint > results/footprint.txt
+# String keys and values against HashMap<String, String>, on both backings (immutable: memfd; anonymous: what
+# the fallback uses, forced by a seccomp filter refusing memfd_create in the fork).
+run 'StringLookupBenchmark' -p backing=immutable,anonymous -rf json -rff results/string-lookup.json
+run 'StringBuildBenchmark' -p backing=immutable,anonymous -rf json -rff results/string-build.json
+# Cold seals: one shot per fork, so many forks; the warm ones separately.
+run 'SealColdBenchmark.first' -f 40 -rf json -rff results/seal-cold.json
+run 'SealColdBenchmark.warm' -f 5 -rf json -rff results/seal-warm.json
+run 'PageByPageSealBenchmark' -f 20 -rf json -rff results/page-by-page.json
+# Side by side in one JVM, alternating batches (not JMH): the figures a noisy machine blurs most.
+for backing in immutable anonymous; do
+  for entries in 1000000 1000; do
+    run side-by-side "$entries" 30 "$backing"
+  done
+done > results/side-by-side.txt
 python3 charts.py results/*.json

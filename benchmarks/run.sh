@@ -5,9 +5,17 @@
 # unless the arguments name a result format or file (-rf, -rff), e.g.:
 #   bash benchmarks/run.sh SealBenchmark -f 1                           -> results/latest.json
 #   bash benchmarks/run.sh SealBenchmark -rf json -rff results/seal.json -> results/seal.json
+#   bash benchmarks/run.sh side-by-side 1000000 30 immutable          -> SideBySide's table on stdout
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -q -DskipTests install
+if [ "${1:-}" = side-by-side ]; then
+  # String lookups alternating with HashMap in one JVM (not JMH): bash benchmarks/run.sh side-by-side entries batches [backing]
+  shift
+  ./mvnw -q -f benchmarks/pom.xml package exec:exec@run \
+    -Drun.args="--enable-native-access=ALL-UNNAMED -Xmx6g -cp target/benchmarks.jar io.github.mseal4j.benchmarks.SideBySide $*"
+  exit
+fi
 if [ "${1:-}" = footprint ]; then
   # Heap kept alive by each kind of map (not JMH): bash benchmarks/run.sh footprint [entries]
   shift

@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Predicate;
-import java.util.function.UnaryOperator;
 
 /**
  * Memory that mseal4j mapped itself, whose protection can be changed and which can be sealed with
@@ -75,7 +74,6 @@ public final class MappedRegion implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
     private static final Predicate<Page> SEALED = Page::sealed;
     private static final Predicate<Page> UNSEALED = page -> !page.sealed();
-    private static final UnaryOperator<Page> SEAL = Page::sealedPage;
     /** How many runs a message lists at each end of a range before it says how many more there are. */
     private static final int RUNS_SHOWN = 3;
 
@@ -912,16 +910,8 @@ public final class MappedRegion implements AutoCloseable {
             }
         }
         guardsSealed |= withGuards || guardBytes == 0;
-        long newlySealed;
-        if (from == 0 && to == all && pages.uniform()) {
-            // The common case: one run, sealed whole. No look-ups, no allocation.
-            Page page = pages.pageAt(0);
-            newlySealed = page.sealed() ? 0 : all;
-            pages.setAll(page.sealedPage());
-        } else {
-            newlySealed = pages.count(from, to, UNSEALED);
-            pages.update(from, to, SEAL);
-        }
+        // One call whatever the shape: for the common case (all pages alike, sealed whole) it sets one field.
+        long newlySealed = pages.seal(from, to);
         if (newlySealed > 0) {
             noteSealed(newlySealed);
             Events.sealed(start, length, byKernel);

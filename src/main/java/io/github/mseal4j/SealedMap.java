@@ -149,8 +149,9 @@ public final class SealedMap {
     }
 
     /**
-     * The value of {@code key}, keys and values taken as UTF-8. The key is hashed and compared as it is,
-     * without encoding it; a value that is not well-formed UTF-8 (put as bytes) decodes with replacement
+     * The value of {@code key}, keys and values taken as UTF-8. A key of plain ASCII (the common case) is
+     * copied once into a byte array and hashed on the way, then compared word by word; any other key is
+     * encoded to UTF-8 first. A value that is not well-formed UTF-8 (put as bytes) decodes with replacement
      * characters.
      *
      * @param key the key
@@ -215,7 +216,8 @@ public final class SealedMap {
     }
 
     /**
-     * Whether the map has {@code key} (as UTF-8). Decodes nothing and allocates nothing.
+     * Whether the map has {@code key} (as UTF-8). Reads no value and decodes nothing: the only allocation is
+     * the key's bytes, as in {@link #get(String)}.
      *
      * @param key the key
      * @return true when present; false for a key with a lone surrogate

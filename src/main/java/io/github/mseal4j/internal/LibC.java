@@ -41,12 +41,17 @@ public final class LibC {
         CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final ThreadLocal<MemorySegment> CAPTURE =
         ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
+    /** The last thread to make a call, with its capture segment: a {@code ThreadLocal} look-up costs more. */
+    private static volatile Capture last;
+
+    private record Capture(Thread thread, MemorySegment segment) {
+    }
 
     /** Why no native call can be made here, or null when they can. */
     private static final String UNAVAILABLE = checkPlatform();
 
     /** The mseal system call number on this architecture, when mseal4j knows it. */
-    private static final OptionalLong SYS_MSEAL = msealNumber(System.getProperty("os.arch", ""));
+    private static final long SYS_MSEAL = msealNumber(System.getProperty("os.arch", "")).orElse(-1);
 
     // long syscall(long number, ...);  https://man7.org/linux/man-pages/man2/syscall.2.html
     // Variadic: every argument after the number is passed as a long, as the kernel ABI expects.
@@ -117,16 +122,32 @@ public final class LibC {
         };
     }
 
+    /**
+     * The calling thread's capture segment. A thread making call after call (the common case) finds it in
+     * {@link #last} without a {@code ThreadLocal} look-up, which a cold caller (interpreted) pays dearly; another
+     * thread finds its own in {@link #CAPTURE}. A segment is only ever returned to the thread that owns it.
+     */
+    private static MemorySegment capture() {
+        Capture recent = last;
+        Thread thread = Thread.currentThread();
+        if (recent != null && recent.thread() == thread) {
+            return recent.segment();
+        }
+        MemorySegment segment = CAPTURE.get();
+        last = new Capture(thread, segment);
+        return segment;
+    }
+
     /** {@code mseal(addr, len, 0)} through {@code syscall(2)}: 0 on success, else the errno. */
     public static int mseal(long address, long length) {
-        if (SYS_MSEAL.isEmpty()) {
+        if (SYS_MSEAL < 0) {
             throw new UnsupportedOperationException("mseal4j does not know the mseal system call number on "
                 + System.getProperty("os.arch"));
         }
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         long result;
         try {
-            result = (long) SYSCALL.invokeExact(capture, SYS_MSEAL.getAsLong(), address, length, 0L);
+            result = (long) SYSCALL.invokeExact(capture, SYS_MSEAL, address, length, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -135,7 +156,7 @@ public final class LibC {
 
     /** {@code mmap}: the address of the new mapping, or {@code -errno}. */
     public static long mmap(long address, long length, int prot, int flags, int fd, long offset) {
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         long result;
         try {
             result = (long) MMAP.invokeExact(capture, address, length, prot, flags, fd, offset);
@@ -147,7 +168,7 @@ public final class LibC {
 
     /** {@code munmap}: 0, or the errno. */
     public static int munmap(long address, long length) {
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         int result;
         try {
             result = (int) MUNMAP.invokeExact(capture, address, length);
@@ -159,7 +180,7 @@ public final class LibC {
 
     /** {@code mprotect}: 0, or the errno. */
     public static int mprotect(long address, long length, int prot) {
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         int result;
         try {
             result = (int) MPROTECT.invokeExact(capture, address, length, prot);
@@ -171,7 +192,7 @@ public final class LibC {
 
     /** {@code madvise}: 0, or the errno. */
     public static int madvise(long address, long length, int advice) {
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         int result;
         try {
             result = (int) MADVISE.invokeExact(capture, address, length, advice);
@@ -183,7 +204,7 @@ public final class LibC {
 
     /** {@code mlock}: 0, or the errno. */
     public static int mlock(long address, long length) {
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         int result;
         try {
             result = (int) MLOCK.invokeExact(capture, address, length);
@@ -195,7 +216,7 @@ public final class LibC {
 
     /** {@code mremap}: the new address, or {@code -errno}. {@code newAddress} is read only with MREMAP_FIXED. */
     public static long mremap(long oldAddress, long oldSize, long newSize, int flags, long newAddress) {
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         long result;
         try {
             result = (long) MREMAP.invokeExact(capture, oldAddress, oldSize, newSize, flags, newAddress);
@@ -210,7 +231,7 @@ public final class LibC {
      * {@code /proc/self/maps} shows, as {@code /memfd:mseal4j (deleted)}.
      */
     public static int memfdCreate(int flags) {
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         int result;
         try {
             result = (int) MEMFD_CREATE.invokeExact(capture, Name.MEMFD.address(), flags);
@@ -222,7 +243,7 @@ public final class LibC {
 
     /** {@code ftruncate}: 0, or the errno. */
     public static int ftruncate(int fd, long length) {
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         int result;
         try {
             result = (int) FTRUNCATE.invokeExact(capture, fd, length);
@@ -234,7 +255,7 @@ public final class LibC {
 
     /** {@code fcntl(fd, command, argument)}: the result (0 or more), or {@code -errno}. */
     public static int fcntl(int fd, int command, int argument) {
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         int result;
         try {
             result = (int) FCNTL.invokeExact(capture, fd, command, argument);
@@ -246,7 +267,7 @@ public final class LibC {
 
     /** {@code close}: 0, or the errno. */
     public static int close(int fd) {
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         int result;
         try {
             result = (int) CLOSE.invokeExact(capture, fd);
@@ -258,7 +279,7 @@ public final class LibC {
 
     /** {@code sysconf(_SC_PAGESIZE)}. */
     public static long pageSize() {
-        MemorySegment capture = CAPTURE.get();
+        MemorySegment capture = capture();
         long result;
         try {
             result = (long) SYSCONF.invokeExact(capture, Mman.SC_PAGESIZE);

@@ -199,6 +199,66 @@ public final class PageMap {
         return changed;
     }
 
+    /**
+     * Marks every page of {@code [from, to)} sealed, keeping its protection, and returns how many were not:
+     * {@code count(UNSEALED)} and {@code update(SEAL)} in one pass, with no lambda and no allocation unless a
+     * chunk must be split. The path of every partial seal, and so of page-by-page sealing.
+     */
+    public long seal(long from, long to) {
+        checkRange(from, to);
+        if (from == to) {
+            return 0;
+        }
+        if (only != null) {
+            if (only.sealed()) {
+                return 0;
+            }
+            if (from == 0 && to == pages) {
+                only = only.sealedPage();
+                return to - from;
+            }
+            split(only.code());
+        }
+        long newlySealed = 0;
+        int last = chunk(to - 1);
+        for (int c = chunk(from); c <= last; c++) {
+            long start = (long) c << chunkShift;
+            long end = Math.min(start + (1L << chunkShift), pages);
+            int lo = (int) (Math.max(from, start) - start);
+            int hi = (int) (Math.min(to, end) - start);
+            byte[] chunk = chunks[c];
+            if (chunk == null) {
+                byte state = chunkStates[c];
+                if ((state & 1) != 0) {
+                    continue;
+                }
+                newlySealed += hi - lo;
+                if (lo == 0 && hi == end - start) {
+                    chunkStates[c] = (byte) (state | 1);
+                    continue;
+                }
+                chunk = new byte[(int) (end - start)];
+                Arrays.fill(chunk, state);
+                chunks[c] = chunk; // filled before it is published, as in update
+                for (int i = lo; i < hi; i++) {
+                    chunk[i] = (byte) (state | 1);
+                }
+                continue;
+            }
+            for (int i = lo; i < hi; i++) {
+                byte state = chunk[i];
+                if ((state & 1) == 0) {
+                    chunk[i] = (byte) (state | 1);
+                    newlySealed++;
+                }
+            }
+        }
+        if (newlySealed > 0 && from == 0 && to == pages) {
+            collapseIfUniform();
+        }
+        return newlySealed;
+    }
+
     /** How many pages of {@code [from, to)} match. */
     public long count(long from, long to, Predicate<Page> test) {
         checkRange(from, to);

@@ -42,7 +42,13 @@ class PageMapProperties {
         for (Change change : changes) {
             int from = Math.min(change.from(), pages);
             int to = Math.min(Math.max(change.to(), from), pages);
-            map.update(from, to, change::apply);
+            long unsealed = Arrays.stream(array, from, to).filter(page -> !page.sealed()).count();
+            if (change.seal()) {
+                // Sealing has its own one-pass path: it must agree with the general update, and count.
+                assertEquals(unsealed, map.seal(from, to), "newly sealed pages");
+            } else {
+                map.update(from, to, change::apply);
+            }
             for (int i = from; i < to; i++) {
                 array[i] = change.apply(array[i]);
             }
