@@ -40,9 +40,13 @@ def load(paths):
                 cls, method = run["benchmark"].split(".")[-2:]
                 metric = run["primaryMetric"]
                 for name, value in run.get("params", {}).items():
+                    try:
+                        x = float(value)
+                    except ValueError:
+                        continue  # a parameter that is not a number (e.g. a backing) is not an axis
                     error = metric["scoreError"]
                     error = 0.0 if error in ("NaN", None) or math.isnan(float(error)) else float(error)
-                    points.setdefault((cls, method, name), {})[float(value)] = (
+                    points.setdefault((cls, method, name), {})[x] = (
                         metric["score"], error, metric["scoreUnit"])
     return points
 

@@ -1,6 +1,8 @@
 package io.github.mseal4j.benchmarks;
 
 import io.github.mseal4j.MappedRegion;
+import io.github.mseal4j.MappingOption;
+import io.github.mseal4j.Mseal;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -21,7 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Reading sealed memory costs what reading any memory costs: summing the longs of a sealed read-only
- * segment against a segment of an {@code Arena.ofShared()} with the same contents.
+ * segment against a segment of an {@code Arena.ofShared()} with the same contents; and immutable memory (a
+ * frozen memfd mapping, shared) against sealed anonymous memory.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -35,6 +38,7 @@ public class ReadBenchmark {
     long bytes;
 
     MemorySegment sealed;
+    MemorySegment immutable;
     MemorySegment unsealed;
     MemorySegment shared;
     Arena arena;
@@ -43,6 +47,8 @@ public class ReadBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         MappedRegion region = MappedRegion.allocate(bytes);
+        MappedRegion immutableRegion = MappedRegion.allocate(bytes, MappingOption.IMMUTABLE);
+        MemorySegment toFreeze = immutableRegion.segment();
         unsealedRegion = MappedRegion.allocate(bytes);
         arena = Arena.ofShared();
         shared = arena.allocate(bytes, 4096);
@@ -50,10 +56,15 @@ public class ReadBenchmark {
         unsealed = unsealedRegion.segment();
         for (long i = 0; i < bytes; i += 8) {
             toSeal.set(ValueLayout.JAVA_LONG, i, i * 31);
+            toFreeze.set(ValueLayout.JAVA_LONG, i, i * 31);
             unsealed.set(ValueLayout.JAVA_LONG, i, i * 31);
             shared.set(ValueLayout.JAVA_LONG, i, i * 31);
         }
         sealed = region.sealReadOnly();
+        immutable = immutableRegion.sealReadOnly();
+        if (!immutableRegion.isImmutable()) {
+            throw new IllegalStateException("immutable memory is not available here: " + Mseal.immutability());
+        }
     }
 
     @TearDown(Level.Trial)
@@ -65,6 +76,12 @@ public class ReadBenchmark {
     @Benchmark
     public long sealedReadOnly() {
         return sum(sealed);
+    }
+
+    /** Immutable: a shared mapping of a sealed memfd, read-only and sealed (faulted in read-only on freezing). */
+    @Benchmark
+    public long immutable() {
+        return sum(immutable);
     }
 
     /** The same kind of mapping, not sealed: separates what sealing costs from what mmap'd memory costs. */
