@@ -1,6 +1,7 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.testing.AddressSpace;
 import io.github.mseal4j.testing.Seccomp;
 import io.github.mseal4j.testing.Seccomp.Call;
 import io.github.mseal4j.testing.Seccomp.Rule;
@@ -14,7 +15,7 @@ import java.util.function.Supplier;
  * Run in a child JVM by {@link ImmutabilityFaultTest}: a seccomp filter answers {@code memfd_create} or
  * {@code fcntl(F_ADD_SEALS)} with an errno, installed before the immutability probe ({@code args[1]} =
  * {@code before}) or after it ({@code after}). Prints the verdict and what each way of asking for immutable
- * memory did, and the descriptors and mappings around each failure.
+ * memory did, and the descriptors and address space around each failure.
  */
 public final class ImmutabilityFaultChild {
     private ImmutabilityFaultChild() {
@@ -80,7 +81,7 @@ public final class ImmutabilityFaultChild {
                 return;
             }
             long fds = fds();
-            long mappings = mappings();
+            AddressSpace mapped = AddressSpace.now();
             MappedRegion region = MappedRegion.allocate(page, MappingOption.IMMUTABLE);
             region.segment().set(ValueLayout.JAVA_INT, 0, 42);
             report("freeze after", () -> {
@@ -91,19 +92,20 @@ public final class ImmutabilityFaultChild {
                 + region.segment().get(ValueLayout.JAVA_INT, 0) + ", writable="
                 + !region.segment().isReadOnly() + ", isImmutable=" + region.isImmutable());
             region.close();
-            System.out.println("closed: fds " + fds + " -> " + fds() + ", mappings " + mappings + " -> " + mappings());
+            System.out.println("closed: fds " + fds + " -> " + fds() + ", new address space: "
+                + AddressSpace.now().newSince(mapped));
         }
     }
 
     private static void report(String what, Supplier<String> action) throws Exception {
         long fds = fds();
-        long mappings = mappings();
+        AddressSpace mapped = AddressSpace.now();
         String outcome;
         try {
             outcome = action.get();
         } catch (RuntimeException e) {
             outcome = e.getClass().getSimpleName() + ": " + e.getMessage() + " (fds " + fds + " -> " + fds()
-                + ", mappings " + mappings + " -> " + mappings() + ")";
+                + ", new address space: " + AddressSpace.now().newSince(mapped) + ")";
         }
         System.out.println(what + ": " + outcome);
     }
@@ -114,11 +116,6 @@ public final class ImmutabilityFaultChild {
         }
     }
 
-    private static long mappings() throws Exception {
-        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
-            return lines.count();
-        }
-    }
 
     private static String permissions(long address) throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {

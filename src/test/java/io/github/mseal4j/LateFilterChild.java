@@ -1,6 +1,7 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.testing.AddressSpace;
 import io.github.mseal4j.testing.Seccomp;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -43,11 +44,11 @@ public final class LateFilterChild {
         System.out.println("region after: maps=" + permissions(region.address()) + ", isSealed=" + region.isSealed()
             + ", writable=" + outcome(() -> region.segment().set(ValueLayout.JAVA_INT, 0, 43)));
 
-        long mappings = mappings();
+        AddressSpace before = AddressSpace.now();
         for (int attempt = 1; attempt <= 2; attempt++) {
             System.out.println("build " + attempt + ": " + outcome(builder::build));
         }
-        System.out.println("mappings left behind by the builds=" + (mappings() - mappings));
+        System.out.println("address space left behind by the builds=" + AddressSpace.now().newSince(before));
     }
 
     private static String outcome(Runnable action) {
@@ -59,11 +60,6 @@ public final class LateFilterChild {
         }
     }
 
-    private static long mappings() throws Exception {
-        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
-            return lines.count();
-        }
-    }
 
     private static String permissions(long address) throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {

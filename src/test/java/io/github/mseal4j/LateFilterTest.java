@@ -30,6 +30,6 @@ class LateFilterTest {
         assertTrue(out.contains("arena after: allocate=ok, building readable=ok, building writable=ok"), out);
         assertTrue(out.contains("region after: maps=rw-p, isSealed=false, writable=ok"),
             "the protection is restored: " + out);
-        assertTrue(out.contains("mappings left behind by the builds=0"), out);
+        assertTrue(out.contains("address space left behind by the builds=none"), out);
     }
 }

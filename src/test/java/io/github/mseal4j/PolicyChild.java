@@ -2,6 +2,7 @@ package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.Smaps;
+import io.github.mseal4j.testing.AddressSpace;
 import io.github.mseal4j.testing.Seccomp;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -65,7 +66,7 @@ public final class PolicyChild {
     }
 
     private static void buildMap(boolean report) throws Exception {
-        long mappingsBefore = mappings();
+        AddressSpace before = AddressSpace.now();
         try {
             SealedMap map = SealedMap.copyOf(Map.of("k", "v"));
             if (!report) {
@@ -74,17 +75,12 @@ public final class PolicyChild {
             System.out.println("map built: " + map.get("k"));
         } catch (UnsupportedOperationException | IllegalArgumentException e) {
             if (report) {
-                System.out.println("map refused: " + e.getClass().getSimpleName() + ", mappings left behind: "
-                    + (mappings() - mappingsBefore));
+                System.out.println("map refused: " + e.getClass().getSimpleName() + ", address space left behind: "
+                    + AddressSpace.now().newSince(before));
             }
         }
     }
 
-    private static long mappings() throws Exception {
-        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
-            return lines.count();
-        }
-    }
 
     /** The permissions /proc/self/maps shows for the mapping at {@code address}. */
     private static String permissionsInMaps(long address) throws Exception {

@@ -55,7 +55,7 @@ class PolicyTest {
         assertTrue(result.stdout().contains("refused: UnsupportedOperationException: cannot seal: this kernel"),
             result.transcript());
         assertTrue(result.stdout().contains("arena refused: UnsupportedOperationException"), result.transcript());
-        assertTrue(result.stdout().contains("map refused: UnsupportedOperationException, mappings left behind: 0"),
+        assertTrue(result.stdout().contains("map refused: UnsupportedOperationException, address space left behind: none"),
             "a map that cannot be sealed is not built, and leaves nothing mapped: " + result.transcript());
     }
 
