@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.mseal4j.testing.AddressSpace;
 import io.github.mseal4j.testing.ChildJvm;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -23,8 +25,9 @@ class ImmutabilityFaultTest {
 
     private static String run(String policy, String rule, String when) {
         assumeTrue(Mseal.isSupported(), Mseal.support().reason());
-        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED",
-            "-Xms64m", "-Xmx64m", "-Dio.github.mseal4j.policy=" + policy), ImmutabilityFaultChild.class, rule, when);
+        ChildJvm.Result result = ChildJvm.runMain(Stream.concat(AddressSpace.STEADY_JVM.stream(), Stream.of(
+            "--enable-native-access=ALL-UNNAMED", "-Dio.github.mseal4j.policy=" + policy)).toList(),
+            ImmutabilityFaultChild.class, rule, when);
         assertEquals(0, result.exitStatus(), result.transcript());
         System.out.print(policy + " " + rule + " " + when + ":\n" + result.stdout() + result.stderr());
         return result.stdout() + "\n--- stderr ---\n" + result.stderr();

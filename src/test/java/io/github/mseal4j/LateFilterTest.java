@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.mseal4j.testing.AddressSpace;
 import io.github.mseal4j.testing.ChildJvm;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** A seccomp filter installed after the probe: nothing reports sealed, and everything stays usable. */
@@ -14,7 +16,7 @@ class LateFilterTest {
     @Test
     void aFilterInstalledAfterTheProbeLeavesEveryObjectAsItWas() {
         assumeTrue(Mseal.isSupported(), Mseal.support().reason());
-        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED"),
+        ChildJvm.Result result = ChildJvm.runMain(Stream.concat(AddressSpace.STEADY_JVM.stream(), Stream.of("--enable-native-access=ALL-UNNAMED")).toList(),
             LateFilterChild.class);
         assertEquals(0, result.exitStatus(), result.transcript());
         String out = result.stdout();

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.mseal4j.testing.AddressSpace;
 import io.github.mseal4j.testing.ChildJvm;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class PolicyTest {
 
     private static ChildJvm.Result run(String policy, String mseal) {
-        return ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED", "-Dio.github.mseal4j.policy=" + policy),
+        return ChildJvm.runMain(Stream.concat(AddressSpace.STEADY_JVM.stream(), Stream.of("--enable-native-access=ALL-UNNAMED",
+            "-Dio.github.mseal4j.policy=" + policy)).toList(),
             PolicyChild.class, mseal);
     }
 

@@ -16,6 +16,13 @@ import java.util.Locale;
  * were mapped before (committing, protecting, splitting) are not.
  */
 public final class AddressSpace {
+    /**
+     * Options for a child JVM whose address space is checked: without them the JVM maps memory of its own at
+     * moments nobody chooses (a compiler or GC thread started on demand brings a stack; the heap grows), which a
+     * leak check would count. Interpreted only, the serial collector, a fixed heap.
+     */
+    public static final List<String> STEADY_JVM = List.of("-Xint", "-XX:+UseSerialGC", "-Xms64m", "-Xmx64m");
+
     private final List<long[]> ranges;
 
     private AddressSpace(List<long[]> ranges) {
