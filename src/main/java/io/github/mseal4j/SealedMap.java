@@ -54,8 +54,10 @@ import java.util.function.BiConsumer;
  * fields whatever its size: no per-entry Java objects. Offsets are 64-bit, so a map may exceed 4 GiB.
  *
  * <h2>Hash flooding</h2>
- * Keys are hashed with SipHash-1-3 under a 128-bit key drawn from {@link SecureRandom} for each map, so
- * nobody who does not know it can choose keys that collide.
+ * The table is hashed with a keyed hash whose secret is drawn from {@link SecureRandom} in {@code build()}, after
+ * every key is in: NH (the universal hash of UMAC) for keys of up to 64 bytes, SipHash-1-3 for longer ones.
+ * Without the secret nobody can choose keys that collide more often than by chance (any two keys share a slot
+ * with probability at most 2<sup>-32</sup> + 2 / capacity); {@code docs/sealed-collections.md} has the argument.
  *
  * <h2>Lifetime</h2>
  * The memory is sealed, so it is never freed: a map lives until the process exits, and building a new one to
