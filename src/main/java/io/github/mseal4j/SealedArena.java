@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * Packs many small allocations into a few mappings, then seals them all read-only at once: the way to seal
@@ -478,20 +479,10 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      */
     public boolean isSealed() {
         synchronized (lock) {
-            if (state != State.SEALED && !(state == State.CLOSED && sealedBeforeClose())) {
+            if (!sealCompleted()) {
                 return false;
             }
-            for (Chunk chunk : chunks) {
-                if (chunk.used > 0 && !chunk.region.isSealed()) {
-                    return false;
-                }
-            }
-            for (Whole whole : wholes) {
-                if (!whole.region.isSealed()) {
-                    return false;
-                }
-            }
-            return true;
+            return everyRegion(MappedRegion::isSealed);
         }
     }
 
@@ -504,25 +495,31 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      */
     public boolean isImmutable() {
         synchronized (lock) {
-            if (!immutable || (state != State.SEALED && !(state == State.CLOSED && sealedBeforeClose()))) {
+            if (!immutable || !sealCompleted()) {
                 return false;
             }
-            for (Chunk chunk : chunks) {
-                if (chunk.used > 0 && !chunk.region.isImmutable()) {
-                    return false;
-                }
-            }
-            for (Whole whole : wholes) {
-                if (!whole.region.isImmutable()) {
-                    return false;
-                }
-            }
-            return true;
+            return everyRegion(MappedRegion::isImmutable);
         }
     }
 
-    private boolean sealedBeforeClose() {
-        return sealedOnce;
+    /** True when the kernel says {@code test} of every region that holds allocations (each reads smaps). */
+    private boolean everyRegion(Predicate<MappedRegion> test) {
+        for (Chunk chunk : chunks) {
+            if (chunk.used > 0 && !test.test(chunk.region)) {
+                return false;
+            }
+        }
+        for (Whole whole : wholes) {
+            if (!test.test(whole.region)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #seal()} completed: the arena is sealed, or was before it was closed. */
+    private boolean sealCompleted() {
+        return state == State.SEALED || (state == State.CLOSED && sealedOnce);
     }
 
     /**
@@ -542,7 +539,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         long address = building.address();
         long length = building.byteSize();
         synchronized (lock) {
-            if (state != State.SEALED && !(state == State.CLOSED && sealedBeforeClose())) {
+            if (!sealCompleted()) {
                 throw new IllegalStateException(state == State.PART_SEALED
                     ? "the arena is part-sealed: a seal() failed half-way; call seal() again"
                     : "the arena is not sealed yet");

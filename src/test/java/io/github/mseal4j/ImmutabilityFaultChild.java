@@ -88,7 +88,7 @@ public final class ImmutabilityFaultChild {
                 region.sealReadOnly();
                 return "ok";
             });
-            System.out.println("region after: maps=" + permissions(region.address()) + ", value="
+            System.out.println("region after: maps=" + AddressSpace.permissions(region.address()) + ", value="
                 + region.segment().get(ValueLayout.JAVA_INT, 0) + ", writable="
                 + !region.segment().isReadOnly() + ", isImmutable=" + region.isImmutable());
             region.close();
@@ -117,13 +117,4 @@ public final class ImmutabilityFaultChild {
     }
 
 
-    private static String permissions(long address) throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-            String[] range = line.substring(0, line.indexOf(' ')).split("-");
-            if (Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16)) {
-                return line.split(" +")[1];
-            }
-        }
-        return "(unmapped)";
-    }
 }

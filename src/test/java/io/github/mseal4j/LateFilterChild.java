@@ -5,8 +5,6 @@ import io.github.mseal4j.testing.AddressSpace;
 import io.github.mseal4j.testing.Seccomp;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * Run in a child JVM by {@link LateFilterTest}: the probe finds mseal available, then a seccomp filter
@@ -41,7 +39,7 @@ public final class LateFilterChild {
         for (int attempt = 1; attempt <= 2; attempt++) {
             System.out.println("sealReadOnly " + attempt + ": " + outcome(region::sealReadOnly));
         }
-        System.out.println("region after: maps=" + permissions(region.address()) + ", isSealed=" + region.isSealed()
+        System.out.println("region after: maps=" + AddressSpace.permissions(region.address()) + ", isSealed=" + region.isSealed()
             + ", writable=" + outcome(() -> region.segment().set(ValueLayout.JAVA_INT, 0, 43)));
 
         AddressSpace before = AddressSpace.now();
@@ -61,13 +59,4 @@ public final class LateFilterChild {
     }
 
 
-    private static String permissions(long address) throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-            String[] range = line.substring(0, line.indexOf(' ')).split("-");
-            if (Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16)) {
-                return line.split(" +")[1];
-            }
-        }
-        return "(unmapped)";
-    }
 }

@@ -1,13 +1,10 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
-import io.github.mseal4j.internal.Smaps;
 import io.github.mseal4j.testing.AddressSpace;
 import io.github.mseal4j.testing.Seccomp;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -35,7 +32,7 @@ public final class PolicyChild {
         try {
             MemorySegment view = region.sealReadOnly();
             System.out.println("sealReadOnly returned: " + view.getString(0) + ", readOnly=" + view.isReadOnly());
-            System.out.println("maps=" + permissionsInMaps(region.address()));
+            System.out.println("maps=" + AddressSpace.permissions(region.address()));
             System.out.println("isSealed=" + region.isSealed());
             try {
                 region.protect(Protection.READ_WRITE);
@@ -82,14 +79,4 @@ public final class PolicyChild {
     }
 
 
-    /** The permissions /proc/self/maps shows for the mapping at {@code address}. */
-    private static String permissionsInMaps(long address) throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-            String[] range = line.substring(0, line.indexOf(' ')).split("-");
-            if (Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16)) {
-                return line.split(" +")[1];
-            }
-        }
-        return Smaps.read(address, address + 1).toString();
-    }
 }

@@ -179,10 +179,7 @@ public final class PageMap {
                     chunkStates[c] = after;
                     continue;
                 }
-                chunk = new byte[(int) (end - start)];
-                Arrays.fill(chunk, before);
-                // Filled before it is published: a reader without the lock sees either no chunk or this one.
-                chunks[c] = chunk;
+                chunk = materialize(c, before, end - start);
             }
             for (int i = lo; i < hi; i++) {
                 byte before = chunk[i];
@@ -237,9 +234,7 @@ public final class PageMap {
                     chunkStates[c] = (byte) (state | 1);
                     continue;
                 }
-                chunk = new byte[(int) (end - start)];
-                Arrays.fill(chunk, state);
-                chunks[c] = chunk; // filled before it is published, as in update
+                chunk = materialize(c, state, end - start);
                 for (int i = lo; i < hi; i++) {
                     chunk[i] = (byte) (state | 1);
                 }
@@ -299,9 +294,9 @@ public final class PageMap {
 
     /**
      * True when every page of {@code [from, to)} is known to be sealed; safe to ask without the region's lock.
-     * A page once sealed stays sealed, and every array is filled before it is published, so a reader racing a
-     * change may see a page as it was (and answer false, sending the caller to the locked path) but never
-     * calls sealed a page that is not. Out-of-range and racing reads answer false.
+     * A page once sealed stays sealed, and a byte a racing reader has not yet seen written reads as zero ("not
+     * sealed"), so a reader racing a change may see a page as it was, or as zero, and answer false (sending the
+     * caller to the locked path), but never calls sealed a page that is not. Out-of-range reads answer false.
      */
     public boolean allSealed(long from, long to) {
         Page page = only;
@@ -400,6 +395,18 @@ public final class PageMap {
     private int code(long page) {
         byte[] chunk = chunks[chunk(page)];
         return chunk == null ? chunkStates[chunk(page)] : chunk[(int) (page & ((1L << chunkShift) - 1))];
+    }
+
+    /**
+     * Gives chunk {@code c} a byte per page, all {@code state}. A reader without the lock ({@link #allSealed})
+     * may see the array before its contents; it then reads zeros, which is the state "no access, not sealed", so
+     * it answers false and its caller takes the locked path.
+     */
+    private byte[] materialize(int c, byte state, long size) {
+        byte[] chunk = new byte[(int) size];
+        Arrays.fill(chunk, state);
+        chunks[c] = chunk;
+        return chunk;
     }
 
     /** From one state for all pages to one per chunk, all {@code code}. */

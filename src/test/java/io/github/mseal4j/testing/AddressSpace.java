@@ -55,6 +55,22 @@ public final class AddressSpace {
         return new AddressSpace(merged);
     }
 
+    /** The permissions {@code /proc/self/maps} shows for the mapping at {@code address} ({@code r--p}...), or "(unmapped)". */
+    public static String permissions(long address) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+                String[] bounds = line.substring(0, line.indexOf(' ')).split("-");
+                if (Long.parseUnsignedLong(bounds[0], 16) <= address
+                        && Long.compareUnsigned(address, Long.parseUnsignedLong(bounds[1], 16)) < 0) {
+                    return line.split(" +")[1];
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return "(unmapped)";
+    }
+
     /** The ranges mapped now that were not mapped at all in {@code before}: "none", or a list. */
     public String newSince(AddressSpace before) {
         StringBuilder found = new StringBuilder();

@@ -148,17 +148,22 @@ public class MapLookupBenchmark {
 
         byte[][] shuffledKeys(long seed) {
             byte[][] shuffled = keys.clone();
-            SplittableRandom random = new SplittableRandom(seed);
-            for (int i = shuffled.length - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1);
-                byte[] swap = shuffled[i];
-                shuffled[i] = shuffled[j];
-                shuffled[j] = swap;
-            }
+            shuffle(shuffled, seed);
             for (int i = 0; i < shuffled.length; i++) {
                 shuffled[i] = shuffled[i].clone(); // equal, not identical, like a key read from the network
             }
             return shuffled;
+        }
+
+        /** Shuffles {@code items} in place (Fisher-Yates), the same way for the same seed. */
+        static void shuffle(byte[][] items, long seed) {
+            SplittableRandom random = new SplittableRandom(seed);
+            for (int i = items.length - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                byte[] swap = items[i];
+                items[i] = items[j];
+                items[j] = swap;
+            }
         }
     }
 }

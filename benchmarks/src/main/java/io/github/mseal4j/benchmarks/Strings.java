@@ -51,13 +51,7 @@ final class Strings {
         for (int i = 0; i < keys.length; i++) {
             shuffled[i] = keys[i].getBytes(StandardCharsets.ISO_8859_1);
         }
-        SplittableRandom random = new SplittableRandom(seed);
-        for (int i = shuffled.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            byte[] swap = shuffled[i];
-            shuffled[i] = shuffled[j];
-            shuffled[j] = swap;
-        }
+        MapLookupBenchmark.Data.shuffle(shuffled, seed);
         return shuffled;
     }
 }
