@@ -753,8 +753,9 @@ public final class MappedRegion implements AutoCloseable {
                 throw new IllegalStateException("cannot unmap sealed pages: " + describe(from, pages.pages()));
             }
             revokeSegments();
-            // The tail ends where the mapping ends, so unmapping it never needs a split that the kernel
-            // could refuse at vm.max_map_count.
+            // The tail ends where the region ends, so unmapping it needs no split unless the kernel merged the
+            // region with the mapping above; should it refuse one at vm.max_map_count, nothing has changed
+            // (munmap is all-or-nothing).
             check(LibC.munmap(address + newByteSize, oldByteSize - newByteSize), "munmap", address + newByteSize,
                 oldByteSize - newByteSize, "");
             pages.truncate(from);
@@ -775,16 +776,21 @@ public final class MappedRegion implements AutoCloseable {
 
     /**
      * Releases the region. Invalidates every segment obtained from {@link #segment()}, then unmaps every
-     * unsealed page (adjacent ones, guard pages included, in one call, which never needs the kernel to split a
-     * mapping) and closes an immutable region's file if it is not frozen. Sealed pages stay mapped until the
-     * process exits, and the segment from {@link #sealReadOnly()} stays valid. Does not fail because of
-     * sealed pages. Idempotent.
+     * unsealed page (adjacent ones, guard pages included, in one call, so that the region's own pages never
+     * need the kernel to split a mapping) and closes an immutable region's file if it is not frozen. Sealed
+     * pages stay mapped until the process exits, and the segment from {@link #sealReadOnly()} stays valid.
+     * Does not fail because of sealed pages. Idempotent.
+     *
+     * <p>The kernel may merge a region with a neighbouring mapping of the same kind (for example two guarded
+     * regions made {@link Protection#NONE} side by side). Unmapping a region from the middle of such a mapping
+     * splits it, and at {@code vm.max_map_count} the kernel refuses that with ENOMEM; the region then stays
+     * open, as described below, until mappings are released.
      *
      * @throws IllegalStateException if a segment of the region is in use by a native call right now (for
      *     example a channel read into it); the region then stays open and {@code close()} can be retried
      * @throws SystemCallException if the kernel refuses to unmap: when nothing could be unmapped the region
-     *     stays open and {@code close()} can be retried; otherwise it is closed and the message names what
-     *     stays mapped
+     *     stays open (its earlier segments are invalidated; {@link #segment()} hands out new ones) and
+     *     {@code close()} can be retried; otherwise it is closed and the message names what stays mapped
      */
     @Override
     public void close() {

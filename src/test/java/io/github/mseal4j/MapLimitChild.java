@@ -1,5 +1,7 @@
 package io.github.mseal4j;
 
+import io.github.mseal4j.internal.LibC;
+import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.testing.ProcMem;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -26,6 +28,7 @@ public final class MapLimitChild {
             case "arena-seal-immutable" -> arenaSeal(SealedArena.create(16 * PAGE));
             case "arena-seal-anonymous" -> arenaSeal(SealedArena.createAnonymous(16 * PAGE));
             case "close-guarded" -> closeGuarded();
+            case "close-merged" -> closeMerged();
             case "arena-reservation" -> arenaReservation();
             default -> throw new IllegalArgumentException(args[0]);
         }
@@ -58,12 +61,27 @@ public final class MapLimitChild {
         System.out.println("view=" + arena.sealedView(small).get(ValueLayout.JAVA_BYTE, 99));
     }
 
-    /** A guarded region made PROT_NONE merges with its guards into one mapping; close() must still unmap it. */
+    /**
+     * A guarded region made PROT_NONE merges with its guards into one mapping; close() unmaps it in one call,
+     * which needs no split. The pages next to the region are taken by read-write pages first, so that no
+     * filler can land there and merge with it (mmap places new mappings top-down, so fillers land right below).
+     */
     private static void closeGuarded() throws Exception {
-        MappedRegion region = MappedRegion.allocate(PAGE, MappingOption.GUARD_PAGES);
-        region.protect(Protection.NONE);
+        MappedRegion region = guardedNone();
         long start = region.address() - PAGE;
         long end = region.address() + 2 * PAGE;
+        List<Long> neighbours = new ArrayList<>();
+        for (long at : new long[] {start - PAGE, end}) {
+            long mapped = LibC.mmap(at, PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS
+                | Mman.MAP_FIXED_NOREPLACE, -1, 0);
+            if (mapped == at) {
+                neighbours.add(at);
+            } else if (!LibC.failed(mapped)) {
+                LibC.munmap(mapped, PAGE); // an old kernel that took the flag as a hint
+            }
+        }
+        long[] around = mappingAround(region.address());
+        System.out.println("merged with a neighbour=" + (around[0] < start || around[1] > end));
         exhaust();
         RuntimeException failure = null;
         try {
@@ -72,10 +90,70 @@ public final class MapLimitChild {
             failure = e;
         }
         release(FILLER.size());
-        boolean dataMapped = ProcMem.read(region.address(), 1).isPresent();
-        long left = mappingsIn(start, end);
         System.out.println("close: " + (failure == null ? "ok" : failure.toString()));
-        System.out.println("data page still mapped=" + dataMapped + ", mappings left in the range=" + left);
+        printLeft(region);
+        for (long at : neighbours) {
+            LibC.munmap(at, PAGE);
+        }
+    }
+
+    /**
+     * Three guarded PROT_NONE regions side by side merge into one mapping; unmapping the middle one then needs a
+     * split, which the limit refuses: close() must fail with the region as it was, and succeed when retried.
+     */
+    private static void closeMerged() throws Exception {
+        List<MappedRegion> regions = new ArrayList<>();
+        MappedRegion middle = null;
+        while (middle == null && regions.size() < 16) {
+            regions.add(guardedNone()); // top-down: each usually lands right below the one before
+            int n = regions.size();
+            if (n >= 3 && adjacent(regions.get(n - 2), regions.get(n - 3))
+                    && adjacent(regions.get(n - 1), regions.get(n - 2))) {
+                middle = regions.get(n - 2);
+            }
+        }
+        if (middle == null) {
+            throw new IllegalStateException("no three regions side by side: " + regions);
+        }
+        long start = middle.address() - PAGE;
+        long end = middle.address() + 2 * PAGE;
+        long[] around = mappingAround(middle.address());
+        System.out.println("merged on both sides=" + (around[0] < start && around[1] > end));
+        exhaust();
+        RuntimeException failure = null;
+        try {
+            middle.close();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        release(FILLER.size());
+        System.out.println("close: " + (failure == null ? "ok" : failure.toString()));
+        if (failure != null) {
+            System.out.println("still open=" + !middle.toString().contains(", closed")
+                + ", data page still mapped=" + ProcMem.read(middle.address(), 1).isPresent());
+            middle.close();
+            System.out.println("retry: ok");
+        }
+        printLeft(middle);
+        for (MappedRegion region : regions) {
+            region.close();
+        }
+    }
+
+    private static MappedRegion guardedNone() {
+        MappedRegion region = MappedRegion.allocate(PAGE, MappingOption.GUARD_PAGES);
+        region.protect(Protection.NONE);
+        return region;
+    }
+
+    /** Whether {@code lower}'s upper guard page ends where {@code upper}'s lower guard page starts. */
+    private static boolean adjacent(MappedRegion lower, MappedRegion upper) {
+        return lower.address() + 2 * PAGE == upper.address() - PAGE;
+    }
+
+    private static void printLeft(MappedRegion region) throws Exception {
+        System.out.println("data page still mapped=" + ProcMem.read(region.address(), 1).isPresent()
+            + ", mappings left in the range=" + mappingsIn(region.address() - PAGE, region.address() + 2 * PAGE));
     }
 
     /** A reservation whose first chunk cannot be made accessible is released, not leaked. */
@@ -166,6 +244,16 @@ public final class MapLimitChild {
     private static long mappings() throws Exception {
         try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
             return lines.count();
+        }
+    }
+
+    /** {@code [from, to)} of the mapping that holds {@code address}. */
+    private static long[] mappingAround(long address) throws Exception {
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.map(line -> line.substring(0, line.indexOf(' ')).split("-"))
+                .map(range -> new long[] {Long.parseUnsignedLong(range[0], 16), Long.parseUnsignedLong(range[1], 16)})
+                .filter(range -> range[0] <= address && address < range[1])
+                .findFirst().orElseThrow();
         }
     }
 

@@ -44,7 +44,24 @@ class MapLimitTest {
     @Test
     void closeOfAGuardedRegionMadeInaccessibleUnmapsEverythingAtTheLimit() {
         String out = run("close-guarded").stdout();
+        assertTrue(out.contains("merged with a neighbour=false"), out);
         assertTrue(out.contains("close: ok"), out);
+        assertTrue(out.contains("data page still mapped=false, mappings left in the range=0"), out);
+    }
+
+    /**
+     * The kernel merges a region with neighbouring mappings of the same kind, and then unmapping it from the
+     * middle needs a split: at the limit close() cannot, so it must fail leaving the region open, and a retry
+     * must succeed.
+     */
+    @Test
+    void closeOfARegionMergedWithANeighbourFailsWithNothingChangedAtTheLimit() {
+        String out = run("close-merged").stdout();
+        assertTrue(out.contains("merged on both sides=true"), out);
+        assertTrue(out.contains("close: io.github.mseal4j.SystemCallException: munmap(") && out.contains("ENOMEM"),
+            out);
+        assertTrue(out.contains("still open=true, data page still mapped=true"), out);
+        assertTrue(out.contains("retry: ok"), out);
         assertTrue(out.contains("data page still mapped=false, mappings left in the range=0"), out);
     }
 
