@@ -82,15 +82,7 @@ public final class MapLimitChild {
         }
         long[] around = mappingAround(region.address());
         System.out.println("merged with a neighbour=" + (around[0] < start || around[1] > end));
-        exhaust();
-        RuntimeException failure = null;
-        try {
-            region.close();
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        release(FILLER.size());
-        System.out.println("close: " + (failure == null ? "ok" : failure.toString()));
+        closeAtTheLimit(region);
         printLeft(region);
         for (long at : neighbours) {
             LibC.munmap(at, PAGE);
@@ -119,16 +111,7 @@ public final class MapLimitChild {
         long end = middle.address() + 2 * PAGE;
         long[] around = mappingAround(middle.address());
         System.out.println("merged on both sides=" + (around[0] < start && around[1] > end));
-        exhaust();
-        RuntimeException failure = null;
-        try {
-            middle.close();
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        release(FILLER.size());
-        System.out.println("close: " + (failure == null ? "ok" : failure.toString()));
-        if (failure != null) {
+        if (!closeAtTheLimit(middle)) {
             System.out.println("still open=" + !middle.toString().contains(", closed")
                 + ", data page still mapped=" + ProcMem.read(middle.address(), 1).isPresent());
             middle.close();
@@ -138,6 +121,20 @@ public final class MapLimitChild {
         for (MappedRegion region : regions) {
             region.close();
         }
+    }
+
+    /** Closes {@code region} at the limit, then gives the mappings back and prints what happened. */
+    private static boolean closeAtTheLimit(MappedRegion region) {
+        exhaust();
+        RuntimeException failure = null;
+        try {
+            region.close();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        release(FILLER.size());
+        System.out.println("close: " + (failure == null ? "ok" : failure.toString()));
+        return failure == null;
     }
 
     private static MappedRegion guardedNone() {

@@ -125,7 +125,9 @@ public final class Errno {
                 + " (map fewer, larger regions, or " + raise + "), or hit " + commit;
             case "mprotect" -> "part of the range is not mapped; or changing part of a mapping needs a split past "
                 + mapCount + " (" + raise + "); or making it writable hit " + commit;
-            case "munmap" -> "unmapping the middle of a mapping needs a split past " + mapCount + "; " + raise;
+            case "munmap" -> "unmapping the middle of a mapping (the kernel merges neighbouring mappings of the same"
+                + " kind) needs a split past " + mapCount + "; nothing was unmapped: release other mappings and"
+                + " retry, or " + raise;
             case "madvise" -> "part of the range is not mapped, or the advice needs a split past " + mapCount + "; "
                 + raise;
             case "memfd_create", "ftruncate" -> "the kernel is out of memory for the file";
