@@ -224,6 +224,8 @@ class ApiFuzzProperties {
         Arbitrary<Long> numbers = Arbitraries.oneOf(
             Arbitraries.longs(),
             Arbitraries.integers().between(-2, PAGES + 2).map(n -> n * PAGE),
+            // Valid page ranges, so that protect and seal succeed often enough for the coverage check below.
+            Arbitraries.integers().between(0, PAGES).map(n -> n * PAGE),
             Arbitraries.integers().between(-2, PAGES + 2).map(n -> n * PAGE + 1),
             Arbitraries.integers().between(0, 2 * (int) PAGE).map(Integer::longValue),
             Arbitraries.of(Long.MAX_VALUE, Long.MIN_VALUE, Long.MAX_VALUE - PAGE + 1, -PAGE, 1L << 46));

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.mseal4j.testing.ChildJvm;
 import io.github.mseal4j.testing.Layout;
+import io.github.mseal4j.testing.Limits;
 import io.github.mseal4j.testing.ProcMem;
 import io.github.mseal4j.testing.SealBudget;
 import java.lang.foreign.ValueLayout;
@@ -95,8 +96,9 @@ class ConcurrencyTest {
 
     /**
      * Eight or more threads cycle allocate, write, protect, partial seal, a provoked failure and close, at once.
-     * Half provoke EPERM (memory sealed behind the library's back, then re-protected), half ENOMEM (a 64 TiB
-     * mapping): if errno were shared between threads, some failure would report the other's errno.
+     * Half provoke EPERM (memory sealed behind the library's back, then re-protected), half ENOMEM (a mapping
+     * larger than the address space): if errno were shared between threads, some failure would report the
+     * other's errno.
      */
     @Test
     void everyFailureCarriesTheErrnoOfItsOwnCallAndNothingUnsealedIsLeft() throws Exception {
@@ -125,7 +127,7 @@ class ConcurrencyTest {
                         assertEquals("EPERM", e.errnoName(), e.getMessage());
                         cycled.add(new Cycled(region.address(), marker, true));
                     } else {
-                        e = assertThrows(SystemCallException.class, () -> MappedRegion.allocate(1L << 46));
+                        e = assertThrows(SystemCallException.class, () -> MappedRegion.allocate(Limits.UNMAPPABLE));
                         failures.add("mmap " + e.errnoName());
                         assertEquals("ENOMEM", e.errnoName(), e.getMessage());
                         cycled.add(new Cycled(region.address(), marker, false));

@@ -1,5 +1,6 @@
 package io.github.mseal4j;
 
+import io.github.mseal4j.testing.Limits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ public final class ExhaustMappings {
         // Run every path the failures will take once now (mmap ENOMEM; mprotect ENOMEM, which makes the region
         // re-read smaps; close): at the limit, even loading a class may find no mapping for its metadata.
         try {
-            MappedRegion.allocate(1L << 46).close();
+            MappedRegion.allocate(Limits.UNMAPPABLE).close();
         } catch (SystemCallException expected) {
             expected.getMessage();
         }

@@ -45,8 +45,10 @@ class HardenedRegionTest {
         Smaps.Vma above = at(data + 2 * PAGE).orElseThrow();
         Smaps.Vma middle = at(data).orElseThrow();
         System.out.println("guard below: " + below + "\ndata: " + middle + "\nguard above: " + above);
-        assertEquals(data - PAGE, below.start(), "the lower guard ends where the data starts");
-        assertEquals(data, below.end());
+        // A guard's mapping may extend further out: the kernel merges it with a sealed PROT_NONE neighbour
+        // of the same kind that an earlier test left (sealed memory stays), so only its inner edge is exact.
+        assertTrue(below.start() <= data - PAGE, "the lower guard covers the page below the data: " + below);
+        assertEquals(data, below.end(), "the lower guard ends where the data starts");
         assertEquals(data + 2 * PAGE, above.start(), "the upper guard starts where the data ends");
         for (Smaps.Vma guard : List.of(below, above)) {
             assertEquals("---p", guard.permissions(), "guard " + guard);

@@ -187,7 +187,9 @@ class ImmutableTest {
         assertEquals("r--s", around.get(1).permissions());
         assertEquals("---p", around.get(2).permissions());
         assertTrue(around.stream().allMatch(Smaps.Vma::sealed), around.toString());
-        assertEquals(region.address() - PAGE, around.get(0).start());
+        // The guards' outer edges may lie further out, merged with sealed PROT_NONE pages earlier tests left.
+        assertEquals(region.address(), around.get(0).end());
+        assertTrue(around.get(0).start() <= region.address() - PAGE, around.toString());
         assertEquals(region.address() + PAGE, around.get(2).start());
     }
 

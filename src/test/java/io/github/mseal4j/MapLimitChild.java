@@ -2,6 +2,7 @@ package io.github.mseal4j;
 
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
+import io.github.mseal4j.testing.Limits;
 import io.github.mseal4j.testing.ProcMem;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -179,7 +180,7 @@ public final class MapLimitChild {
     private static void warmUp() throws Exception {
         System.out.println("probe=" + Mseal.support().status() + ", immutability=" + Mseal.immutability().status());
         try {
-            MappedRegion.allocate(1L << 46).close();
+            MappedRegion.allocate(Limits.UNMAPPABLE).close();
         } catch (SystemCallException expected) {
             System.out.println("warm: " + expected);
         }

@@ -13,6 +13,7 @@ import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.testing.Layout;
+import io.github.mseal4j.testing.Limits;
 import io.github.mseal4j.testing.ProcMem;
 import io.github.mseal4j.testing.SealBudget;
 import java.lang.foreign.MemorySegment;
@@ -74,8 +75,7 @@ class MappedRegionTest {
 
     @Test
     void aFailedMmapReportsTheCallTheErrnoAndTheRemedy() {
-        // 64 TiB of private memory: more than any heuristic overcommit allows, so mmap answers ENOMEM.
-        long size = 1L << 46;
+        long size = Limits.UNMAPPABLE;
         SystemCallException e = assertThrows(SystemCallException.class, () -> MappedRegion.allocate(size));
         assertEquals("mmap", e.operation());
         assertEquals(Errno.ENOMEM, e.errno());

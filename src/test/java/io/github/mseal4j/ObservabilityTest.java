@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.mseal4j.testing.Limits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,7 +32,7 @@ class ObservabilityTest {
             address = region.address();
             region.protect(PAGE, PAGE, Protection.READ);
             region.seal(PAGE, PAGE);
-            assertThrows(SystemCallException.class, () -> MappedRegion.allocate(1L << 46));
+            assertThrows(SystemCallException.class, () -> MappedRegion.allocate(Limits.UNMAPPABLE));
             region.close();
             recording.stop();
             recording.dump(file);
@@ -48,7 +49,7 @@ class ObservabilityTest {
         RecordedEvent failure = only(events, "io.github.mseal4j.SystemCallFailure");
         assertEquals("mmap", failure.getString("operation"));
         assertEquals("ENOMEM", failure.getString("errnoName"));
-        assertEquals(1L << 46, failure.getLong("length"));
+        assertEquals(Limits.UNMAPPABLE, failure.getLong("length"));
         assertTrue(seal.getStackTrace() != null, "with the caller's stack");
     }
 

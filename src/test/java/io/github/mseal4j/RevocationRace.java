@@ -64,6 +64,9 @@ public final class RevocationRace {
                 }
             }));
         }
+        while (reads.get() == 0 || writes.get() == 0) {
+            Thread.onSpinWait(); // on two busy CPUs the threads may not have run yet: the race needs them all
+        }
         for (int round = 0; round < rounds; round++) {
             region.protect(Protection.READ);
             region.protect(Protection.READ_WRITE);
@@ -73,6 +76,10 @@ public final class RevocationRace {
             }
         }
         region.close();
+        long revokedBeforeClose = revoked.get();
+        while (revoked.get() == revokedBeforeClose) {
+            Thread.onSpinWait(); // a reader is refused by the closed region before the threads stop
+        }
         stop.set(true);
         for (Thread thread : threads) {
             thread.join();

@@ -73,16 +73,25 @@ public final class AddressSpace {
 
     /** The ranges mapped now that were not mapped at all in {@code before}: "none", or a list. */
     public String newSince(AddressSpace before) {
+        return newSince(before, 0, Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #newSince(AddressSpace)} within {@code [from, to)} only: for a check in a JVM that is not
+     * {@link #STEADY_JVM}, where a compiler thread or a malloc arena may appear elsewhere at any moment.
+     */
+    public String newSince(AddressSpace before, long from, long to) {
         StringBuilder found = new StringBuilder();
         for (long[] range : ranges) {
-            long at = range[0];
-            while (at < range[1]) {
+            long at = Math.max(range[0], from);
+            long end = Math.min(range[1], to);
+            while (at < end) {
                 long[] covering = before.covering(at);
                 if (covering != null) {
-                    at = Math.min(covering[1], range[1]);
+                    at = Math.min(covering[1], end);
                     continue;
                 }
-                long next = Math.min(range[1], before.nextStartAfter(at));
+                long next = Math.min(end, before.nextStartAfter(at));
                 found.append(found.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%x-%x", at, next));
                 at = next;
             }
