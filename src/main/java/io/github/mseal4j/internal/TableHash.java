@@ -82,13 +82,24 @@ public final class TableHash {
             sum += term((long) BYTES_LE.get(key, i << 3), k[i]);
         }
         if ((n & 7) != 0) {
-            long last = 0;
-            for (int j = n - 1; j >= words << 3; j--) {
-                last = last << 8 | (key[j] & 0xffL);
-            }
-            sum += term(last, k[words++]);
+            sum += term(tailWord(key, n, words), k[words++]);
         }
         return finish(sum, n, words);
+    }
+
+    /**
+     * The last {@code n & 7} bytes of {@code key} as a little-endian word, zero above them. From 8 bytes on,
+     * one read of the last 8 bytes, shifted; shorter keys byte by byte.
+     */
+    private static long tailWord(byte[] key, int n, int words) {
+        if (words > 0) {
+            return (long) BYTES_LE.get(key, n - 8) >>> (64 - ((n & 7) << 3));
+        }
+        long last = 0;
+        for (int j = n - 1; j >= 0; j--) {
+            last = last << 8 | (key[j] & 0xffL);
+        }
+        return last;
     }
 
     /**
@@ -117,12 +128,9 @@ public final class TableHash {
             sum += term(word, k[i]);
         }
         if ((n & 7) != 0) {
-            long last = 0;
-            for (int j = n - 1; j >= words << 3; j--) {
-                byte b = key[j];
-                flags |= b == '?' ? 0x80 : b;
-                last = last << 8 | (b & 0xffL);
-            }
+            long last = tailWord(key, n, words);
+            long question = last ^ 0x3f3f3f3f3f3f3f3fL; // the zero bytes above the tail read 0x3f here: no '?'
+            flags |= last | ((question - 0x0101010101010101L) & ~question);
             sum += term(last, k[words++]);
         }
         return (flags & 0x8080808080808080L) != 0 ? NOT_PLAIN : finish(sum, n, words);
@@ -142,8 +150,12 @@ public final class TableHash {
         }
         if ((n & 7) != 0) {
             long last = 0;
-            for (int j = n - 1; j >= words << 3; j--) {
-                last = last << 8 | (key.get(ValueLayout.JAVA_BYTE, offset + j) & 0xffL);
+            if (words > 0) { // as tailWord: the last 8 bytes, shifted
+                last = key.get(LONG_LE, offset + n - 8) >>> (64 - ((n & 7) << 3));
+            } else {
+                for (int j = n - 1; j >= 0; j--) {
+                    last = last << 8 | (key.get(ValueLayout.JAVA_BYTE, offset + j) & 0xffL);
+                }
             }
             sum += term(last, k[words++]);
         }
