@@ -591,19 +591,30 @@ public final class SealedMap {
             return add(keyBytes, keyBytes.length, valueKept, valueBytes, SipHash.hash13(k0, k1, keyBytes), flag);
         }
 
-        /** True when no byte is above 0x7f and none is {@code '?'}; eight at a time. */
+        /**
+         * True when no byte is above 0x7f and none is {@code '?'}; eight at a time, the last eight again (they
+         * overlap the words before them) rather than the remainder one by one.
+         */
         private static boolean plainAscii(byte[] bytes) {
-            int i = 0;
-            long high = 0;
-            for (; i + 8 <= bytes.length; i += 8) {
-                long word = (long) BYTES.get(bytes, i);
-                long question = word ^ 0x3f3f3f3f3f3f3f3fL;
-                high |= word | ((question - 0x0101010101010101L) & ~question);
+            int n = bytes.length;
+            if (n < 8) {
+                long high = 0;
+                for (byte b : bytes) {
+                    high |= b == '?' ? 0x80 : b;
+                }
+                return (high & 0x80) == 0;
             }
-            for (; i < bytes.length; i++) {
-                high |= bytes[i] == '?' ? 0x80 : bytes[i];
+            long high = notPlain((long) BYTES.get(bytes, n - 8));
+            for (int i = 0; i < n - 8; i += 8) {
+                high |= notPlain((long) BYTES.get(bytes, i));
             }
             return (high & 0x8080808080808080L) == 0;
+        }
+
+        /** The high bit of each byte of {@code word} that is above 0x7f or is {@code '?'} (and maybe above one). */
+        private static long notPlain(long word) {
+            long question = word ^ 0x3f3f3f3f3f3f3f3fL;
+            return word | ((question - 0x0101010101010101L) & ~question);
         }
 
         /**

@@ -165,6 +165,36 @@ class SealedMapTest {
         assertNull(map.get("ok\ud83d"));
     }
 
+    /**
+     * A '?' or a lone surrogate at every position of keys and values of 1 to 24 characters: the word-wide
+     * checks read the last eight bytes as a word that overlaps the ones before, so every position of the
+     * tail matters. A real '?' is kept and found; a lone surrogate is refused, and never finds another key.
+     */
+    @Test
+    void aQuestionMarkOrALoneSurrogateIsSeenAtEveryPosition() {
+        SealedMap.Builder builder = SealedMap.builder();
+        Map<String, String> expected = new HashMap<>();
+        for (int length = 1; length <= 24; length++) {
+            for (int at = 0; at < length; at++) {
+                String key = "k".repeat(at) + "?" + "y".repeat(length - at - 1);
+                String value = "v".repeat(at) + "?" + "w".repeat(length - at - 1);
+                String loneKey = key.replace('?', '\ud800');
+                String loneValue = value.replace('?', '\udfff');
+                assertThrows(IllegalArgumentException.class, () -> builder.put(loneKey, "value"), loneKey);
+                assertThrows(IllegalArgumentException.class, () -> builder.put(key, loneValue), loneValue);
+                builder.put(key, value);
+                expected.put(key, value);
+            }
+        }
+        SealedMap map = builder.build();
+        assertEquals(expected.size(), map.size());
+        expected.forEach((key, value) -> {
+            assertEquals(value, map.get(key), key);
+            assertNull(map.get(key.replace('?', '\ud800')), "a malformed lookup finds nothing: " + key);
+            assertNull(map.get(key.replace('?', 'x')), "a key with no '?' there is another key: " + key);
+        });
+    }
+
     @Test
     void entrySizesAreComputedWithoutIntOverflow() {
         long keyLength = Integer.MAX_VALUE - 9;
