@@ -604,17 +604,11 @@ public final class SealedMap {
                 }
                 return (high & 0x80) == 0;
             }
-            long high = notPlain((long) BYTES.get(bytes, n - 8));
+            long high = TableHash.notPlain((long) BYTES.get(bytes, n - 8));
             for (int i = 0; i < n - 8; i += 8) {
-                high |= notPlain((long) BYTES.get(bytes, i));
+                high |= TableHash.notPlain((long) BYTES.get(bytes, i));
             }
             return (high & 0x8080808080808080L) == 0;
-        }
-
-        /** The high bit of each byte of {@code word} that is above 0x7f or is {@code '?'} (and maybe above one). */
-        private static long notPlain(long word) {
-            long question = word ^ 0x3f3f3f3f3f3f3f3fL;
-            return word | ((question - 0x0101010101010101L) & ~question);
         }
 
         /**

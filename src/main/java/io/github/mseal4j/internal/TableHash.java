@@ -123,17 +123,26 @@ public final class TableHash {
         int words = n >>> 3;
         for (int i = 0; i < words; i++) {
             long word = (long) BYTES_LE.get(key, i << 3);
-            long question = word ^ 0x3f3f3f3f3f3f3f3fL;
-            flags |= word | ((question - 0x0101010101010101L) & ~question);
+            flags |= notPlain(word);
             sum += term(word, k[i]);
         }
         if ((n & 7) != 0) {
             long last = tailWord(key, n, words);
-            long question = last ^ 0x3f3f3f3f3f3f3f3fL; // the zero bytes above the tail read 0x3f here: no '?'
-            flags |= last | ((question - 0x0101010101010101L) & ~question);
+            flags |= notPlain(last); // the zero bytes above the tail are neither '?' nor high
             sum += term(last, k[words++]);
         }
         return (flags & 0x8080808080808080L) != 0 ? NOT_PLAIN : finish(sum, n, words);
+    }
+
+    /**
+     * For the eight bytes of {@code word}: the high bit (0x80) of each byte is set in the result if that byte is
+     * above 0x7f or is {@code '?'}; a byte above a {@code '?'} may be flagged too (a borrow), never a byte of a
+     * word without one. So {@code (notPlain(word) & 0x8080808080808080L) == 0} exactly when no byte is above
+     * 0x7f and none is {@code '?'}. The same for either byte order.
+     */
+    public static long notPlain(long word) {
+        long question = word ^ 0x3f3f3f3f3f3f3f3fL; // a '?' byte is zero here
+        return word | ((question - 0x0101010101010101L) & ~question);
     }
 
     /** The same hash of {@code [offset, offset + length)} of {@code key}. */
