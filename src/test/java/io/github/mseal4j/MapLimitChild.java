@@ -2,6 +2,7 @@ package io.github.mseal4j;
 
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
+import io.github.mseal4j.internal.Smaps;
 import io.github.mseal4j.testing.Limits;
 import io.github.mseal4j.testing.ProcMem;
 import java.lang.foreign.MemorySegment;
@@ -81,8 +82,8 @@ public final class MapLimitChild {
                 LibC.munmap(mapped, PAGE); // an old kernel that took the flag as a hint
             }
         }
-        long[] around = mappingAround(region.address());
-        System.out.println("merged with a neighbour=" + (around[0] < start || around[1] > end));
+        Smaps.Vma around = Smaps.read(region.address(), region.address() + 1).getFirst();
+        System.out.println("merged with a neighbour=" + (around.start() < start || around.end() > end));
         closeAtTheLimit(region);
         printLeft(region);
         for (long at : neighbours) {
@@ -110,8 +111,8 @@ public final class MapLimitChild {
         }
         long start = middle.address() - PAGE;
         long end = middle.address() + 2 * PAGE;
-        long[] around = mappingAround(middle.address());
-        System.out.println("merged on both sides=" + (around[0] < start && around[1] > end));
+        Smaps.Vma around = Smaps.read(middle.address(), middle.address() + 1).getFirst();
+        System.out.println("merged on both sides=" + (around.start() < start && around.end() > end));
         if (!closeAtTheLimit(middle)) {
             System.out.println("still open=" + !middle.toString().contains(", closed")
                 + ", data page still mapped=" + ProcMem.read(middle.address(), 1).isPresent());
@@ -242,16 +243,6 @@ public final class MapLimitChild {
     private static long mappings() throws Exception {
         try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
             return lines.count();
-        }
-    }
-
-    /** {@code [from, to)} of the mapping that holds {@code address}. */
-    private static long[] mappingAround(long address) throws Exception {
-        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
-            return lines.map(line -> line.substring(0, line.indexOf(' ')).split("-"))
-                .map(range -> new long[] {Long.parseUnsignedLong(range[0], 16), Long.parseUnsignedLong(range[1], 16)})
-                .filter(range -> range[0] <= address && address < range[1])
-                .findFirst().orElseThrow();
         }
     }
 

@@ -5,7 +5,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
@@ -14,7 +13,6 @@ import java.lang.invoke.MethodHandle;
  * {@code CAP_IPC_LOCK} (which root has, and which lets it lock past the limit), so that the limit bites as it
  * does for an ordinary user.
  */
-@SuppressWarnings("restricted") // test code of its own; the library's single native seam is internal.LibC
 public final class Limits {
     private static final int RLIMIT_MEMLOCK = 8;
     private static final int RLIMIT_NOFILE = 7;
@@ -34,14 +32,10 @@ public final class Limits {
 
     /** Sets the soft and hard {@code RLIMIT_MEMLOCK} to {@code bytes} and drops {@code CAP_IPC_LOCK}. */
     public static void limitLockedMemory(long bytes) {
-        Linker linker = Linker.nativeLinker();
         // int setrlimit(int resource, const struct rlimit *rlim);  int capget/capset(hdr, data);
-        MethodHandle setrlimit = linker.downcallHandle(linker.defaultLookup().find("setrlimit").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-        MethodHandle capget = linker.downcallHandle(linker.defaultLookup().find("capget").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
-        MethodHandle capset = linker.downcallHandle(linker.defaultLookup().find("capset").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+        MethodHandle setrlimit = Downcalls.of("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+        MethodHandle capget = Downcalls.of("capget", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+        MethodHandle capset = Downcalls.of("capset", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment header = arena.allocate(8, 4);            // {u32 version; int pid;}
             header.set(JAVA_INT, 0, LINUX_CAPABILITY_VERSION_3);
@@ -65,11 +59,8 @@ public final class Limits {
 
     /** Sets the soft {@code RLIMIT_NOFILE} (descriptors) to {@code soft}, keeping the hard limit. */
     public static void limitOpenFiles(long soft) {
-        Linker linker = Linker.nativeLinker();
-        MethodHandle getrlimit = linker.downcallHandle(linker.defaultLookup().find("getrlimit").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-        MethodHandle setrlimit = linker.downcallHandle(linker.defaultLookup().find("setrlimit").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+        MethodHandle getrlimit = Downcalls.of("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+        MethodHandle setrlimit = Downcalls.of("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment limit = arena.allocate(16, 8);            // {rlim_t cur, max}
             check((int) getrlimit.invokeExact(RLIMIT_NOFILE, limit.address()), "getrlimit");

@@ -18,7 +18,6 @@ import java.lang.invoke.VarHandle;
  * with FOLL_FORCE, the same as {@code /proc/<pid>/mem}. Run it from a process that is not the tracee's
  * parent JVM: that JVM's process reaper waits on its children and would take the tracee's stop for itself.
  */
-@SuppressWarnings("restricted") // test code of its own; the library's single native seam is internal.LibC
 public final class Ptrace {
     private static final long PTRACE_POKEDATA = 5;
     private static final long PTRACE_ATTACH = 16;
@@ -36,8 +35,7 @@ public final class Ptrace {
      * kernel answers EINVAL and nothing needs allowing.
      */
     public static void allowAnyTracer() {
-        Linker linker = Linker.nativeLinker();
-        MethodHandle prctl = linker.downcallHandle(linker.defaultLookup().find("prctl").orElseThrow(),
+        MethodHandle prctl = Downcalls.of("prctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
         try {
@@ -60,12 +58,10 @@ public final class Ptrace {
 
     /** Pokes {@code value} at {@code address} in process {@code pid}: 0, or the errno of the poke. */
     public static int poke(long pid, long address, long value) {
-        Linker linker = Linker.nativeLinker();
-        MethodHandle syscall = linker.downcallHandle(linker.defaultLookup().find("syscall").orElseThrow(),
+        MethodHandle syscall = Downcalls.of("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
-        MethodHandle waitpid = linker.downcallHandle(linker.defaultLookup().find("waitpid").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT));
+        MethodHandle waitpid = Downcalls.of("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = arena.allocate(CAPTURE);
             MemorySegment status = arena.allocate(JAVA_INT);

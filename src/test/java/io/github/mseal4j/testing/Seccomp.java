@@ -21,7 +21,6 @@ import java.util.OptionalLong;
  * {@code seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog)} with a small BPF program.
  * Irreversible for the process: use it only in child JVMs.
  */
-@SuppressWarnings("restricted") // test code of its own; the library's single native seam is internal.LibC
 public final class Seccomp {
     private static final int PR_SET_NO_NEW_PRIVS = 38;
     private static final int SECCOMP_SET_MODE_FILTER = 1;
@@ -111,12 +110,10 @@ public final class Seccomp {
             program.add(new long[] {BPF_RET_K, 0, 0, ret});
         }
         program.add(new long[] {BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW});
-
-        Linker linker = Linker.nativeLinker();
-        MethodHandle syscall = linker.downcallHandle(linker.defaultLookup().find("syscall").orElseThrow(),
+        MethodHandle syscall = Downcalls.of("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
-        MethodHandle prctl = linker.downcallHandle(linker.defaultLookup().find("prctl").orElseThrow(),
+        MethodHandle prctl = Downcalls.of("prctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
 
