@@ -1,14 +1,7 @@
 package io.github.mseal4j.benchmarks;
 
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import io.github.mseal4j.MappedRegion;
 import io.github.mseal4j.Mseal;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -37,35 +30,22 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 public class PageByPageSealBenchmark {
     static final int PAGES = 20_000;
-    private static final MethodHandle SYSCALL = Linker.nativeLinker().downcallHandle(
-        Linker.nativeLinker().defaultLookup().find("syscall").orElseThrow(),
-        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-        Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
-
     MappedRegion region;
     long page;
-    MemorySegment capture;
+    BareMseal bare;
 
     @Setup(Level.Iteration)
     public void setUp() {
         page = Mseal.pageSize();
-        capture = Arena.ofAuto().allocate(Linker.Option.captureStateLayout());
+        bare = new BareMseal();
         region = MappedRegion.allocate(PAGES * page);
         MappedRegion warmUp = MappedRegion.allocate(2 * page);
         warmUp.seal(0, page);
         try {
-            bare(warmUp.address() + page);
+            bare.seal(warmUp.address() + page, page);
         } catch (Throwable e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private long bare(long address) throws Throwable {
-        long result = (long) SYSCALL.invokeExact(capture, 462L, address, page, 0L);
-        if (result != 0) {
-            throw new IllegalStateException("mseal failed");
-        }
-        return result;
     }
 
     @Benchmark
@@ -80,7 +60,7 @@ public class PageByPageSealBenchmark {
         long sum = 0;
         long address = region.address();
         for (int i = 0; i < PAGES; i += 2) {
-            sum += bare(address + i * page);
+            sum += bare.seal(address + i * page, page);
         }
         return sum;
     }

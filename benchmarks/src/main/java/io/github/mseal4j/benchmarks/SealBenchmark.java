@@ -1,14 +1,7 @@
 package io.github.mseal4j.benchmarks;
 
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import io.github.mseal4j.MappedRegion;
 import io.github.mseal4j.Mseal;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -39,15 +32,10 @@ public class SealBenchmark {
     @Param({"1", "256"})
     int pages;
 
-    private static final MethodHandle SYSCALL = Linker.nativeLinker().downcallHandle(
-        Linker.nativeLinker().defaultLookup().find("syscall").orElseThrow(),
-        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-        Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
-
     private MappedRegion region;
     private long address;
     private long length;
-    private MemorySegment capture;
+    private BareMseal bare;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -58,17 +46,13 @@ public class SealBenchmark {
         region.seal();
         address = region.address();
         length = region.byteSize();
-        capture = Arena.ofAuto().allocate(Linker.Option.captureStateLayout());
+        bare = new BareMseal();
     }
 
     /** {@code syscall(462, address, length, 0)} through a downcall handle: the floor. */
     @Benchmark
     public long bareSyscall() throws Throwable {
-        long result = (long) SYSCALL.invokeExact(capture, 462L, address, length, 0L);
-        if (result != 0) {
-            throw new IllegalStateException("mseal failed");
-        }
-        return result;
+        return bare.seal(address, length);
     }
 
     /** The library's {@code seal()} of the whole region. */

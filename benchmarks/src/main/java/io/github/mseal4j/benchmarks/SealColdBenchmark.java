@@ -1,14 +1,7 @@
 package io.github.mseal4j.benchmarks;
 
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import io.github.mseal4j.MappedRegion;
 import io.github.mseal4j.Mseal;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -33,14 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 public class SealColdBenchmark {
     static final int CALLS = 4000;
-    private static final MethodHandle SYSCALL = Linker.nativeLinker().downcallHandle(
-        Linker.nativeLinker().defaultLookup().find("syscall").orElseThrow(),
-        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-        Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
-
     MappedRegion[] regions;
     long page;
-    MemorySegment capture;
+    BareMseal bare;
 
     /** Fresh regions for this batch, and the one call that comes before it (the first ever, in a cold fork). */
     @Setup(Level.Iteration)
@@ -49,21 +37,13 @@ public class SealColdBenchmark {
             throw new IllegalStateException(Mseal.support().reason());
         }
         page = Mseal.pageSize();
-        capture = Arena.ofAuto().allocate(Linker.Option.captureStateLayout());
+        bare = new BareMseal();
         regions = new MappedRegion[CALLS + 2];
         for (int i = 0; i < regions.length; i++) {
             regions[i] = MappedRegion.allocate(page);
         }
         regions[0].seal();
-        bare(regions[1]);
-    }
-
-    private long bare(MappedRegion region) throws Throwable {
-        long result = (long) SYSCALL.invokeExact(capture, 462L, region.address(), page, 0L);
-        if (result != 0) {
-            throw new IllegalStateException("mseal failed");
-        }
-        return result;
+        bare.seal(regions[1].address(), page);
     }
 
     @Benchmark
@@ -83,7 +63,7 @@ public class SealColdBenchmark {
     public long firstBareSyscalls() throws Throwable {
         long sum = 0;
         for (int i = 2; i < regions.length; i++) {
-            sum += bare(regions[i]);
+            sum += bare.seal(regions[i].address(), page);
         }
         return sum;
     }
