@@ -195,6 +195,41 @@ class SealedMapTest {
         });
     }
 
+    /**
+     * Thousands of string entries of many lengths (one value of 300,000 bytes), values that are ASCII with a
+     * {@code '?'} or Latin-1 beyond ASCII, and now and then a put refused for its value (a lone surrogate) after
+     * its key was taken in: every entry comes back exactly, in first-put order, the last put winning, and a
+     * refused put leaves no entry.
+     */
+    @Test
+    void manyStringEntriesWithRefusedPutsBetweenRoundTripInOrder() {
+        SealedMap.Builder builder = SealedMap.builder();
+        Map<String, String> expected = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 3000; i++) {
+            String key = "key." + i + ".".repeat(i % 61);
+            String value = (i % 7 == 0 ? "\u00e9" : "v") + "x".repeat(i % 113) + (i % 5 == 0 ? "?" : "");
+            if (i == 1234) {
+                value = "big".repeat(100_000);
+            }
+            if (i % 250 == 0) {
+                String refused = "refused." + i;
+                assertThrows(IllegalArgumentException.class, () -> builder.put(refused, "bad\ud800"));
+            }
+            builder.put(key, value);
+            expected.put(key, value);
+        }
+        builder.put("key.7" + ".".repeat(7), "replaced"); // entry 7's key again
+        expected.put("key.7" + ".".repeat(7), "replaced");
+        SealedMap map = builder.build();
+        assertEquals(3000, map.size());
+        expected.forEach((key, value) -> assertEquals(value, map.get(key), key));
+        assertEquals(new java.util.ArrayList<>(expected.keySet()), new java.util.ArrayList<>(map.asMap().keySet()),
+            "first-put order");
+        for (int i = 0; i < 3000; i += 250) {
+            assertNull(map.get("refused." + i), "a refused put leaves no entry");
+        }
+    }
+
     @Test
     void entrySizesAreComputedWithoutIntOverflow() {
         long keyLength = Integer.MAX_VALUE - 9;
