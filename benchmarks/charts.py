@@ -3,8 +3,10 @@
 
     python3 benchmarks/charts.py benchmarks/results/*.json
 
-Each chart plots the scores of some benchmarks against one JMH parameter, both axes logarithmic, one line per
-benchmark, with the error (99.9% confidence) as a vertical bar.
+Each chart plots some benchmarks against one JMH parameter, both axes logarithmic, one line per benchmark (and
+per value of a parameter that is not a number, such as the backing): the median of all measured iterations of
+all forks, with the quartiles as a vertical bar. Medians, because on a noisy machine a few slow iterations move
+the mean and its error far more than they move what a typical call costs.
 """
 import json
 import math
@@ -13,7 +15,7 @@ import sys
 from xml.sax.saxutils import escape
 
 CHARTS = [
-    # file, title, benchmark class, parameter, x label, y label, {method: legend}
+    # file, title, benchmark class, parameter, x label, y label, {method or "method[param=value]": legend}
     ("seal-vs-size.svg", "First seal of one fresh region, by size", "SealScalingBenchmark", "bytes",
      "region size (bytes)", "time (µs)",
      {"sealOneRegion": "seal()", "sealReadOnlyOneRegion": "sealReadOnly()"}),
@@ -25,6 +27,11 @@ CHARTS = [
       "hashMapString": "HashMap<String, byte[]>", "mapCopyOfByteBuffer": "Map.copyOf(...)"}),
     ("map-build-vs-entries.svg", "Building a map", "MapBuildBenchmark", "entries", "entries", "time (ms)",
      {"sealedMap": "SealedMap: put all, build (seals)", "hashMapByteBuffer": "HashMap<ByteBuffer, byte[]>: put all"}),
+    ("string-build-vs-entries.svg", "Building from String entries", "StringBuildBenchmark", "entries", "entries",
+     "time (µs)",
+     {"sealedMap[backing=immutable]": "SealedMap, immutable (default)",
+      "sealedMap[backing=anonymous]": "SealedMap, anonymous",
+      "hashMap[backing=immutable]": "HashMap<String, String>"}),
 ]
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
 WIDTH, HEIGHT = 830, 430
@@ -32,23 +39,39 @@ LEFT, RIGHT, TOP, BOTTOM = 80, 300, 50, 60
 
 
 def load(paths):
-    """{(class, method): {param value: (score, error, unit)}} for every parameter name."""
+    """{(class, "method[other=value,...]", parameter): {parameter value: (median, q1, q3, unit)}}.
+
+    Parameters that are not numbers (a backing) name the series; each numeric one is an axis."""
     points = {}
     for path in paths:
         with open(path, encoding="utf-8") as f:
             for run in json.load(f):
                 cls, method = run["benchmark"].split(".")[-2:]
                 metric = run["primaryMetric"]
-                for name, value in run.get("params", {}).items():
+                params = run.get("params", {})
+                numeric, named = {}, []
+                for name, value in sorted(params.items()):
                     try:
-                        x = float(value)
+                        numeric[name] = float(value)
                     except ValueError:
-                        continue  # a parameter that is not a number (e.g. a backing) is not an axis
-                    error = metric["scoreError"]
-                    error = 0.0 if error in ("NaN", None) or math.isnan(float(error)) else float(error)
-                    points.setdefault((cls, method, name), {})[x] = (
-                        metric["score"], error, metric["scoreUnit"])
+                        named.append(f"{name}={value}")
+                series = method + (f"[{','.join(named)}]" if named else "")
+                values = sorted(x for fork in metric.get("rawData", []) for x in fork)
+                if values:
+                    stats = (quantile(values, 0.5), quantile(values, 0.25), quantile(values, 0.75))
+                else:
+                    stats = (metric["score"], metric["score"], metric["score"])
+                for name, x in numeric.items():
+                    points.setdefault((cls, series, name), {})[x] = stats + (metric["scoreUnit"],)
     return points
+
+
+def quantile(ordered, q):
+    """The q-quantile of a sorted list, interpolated between the two nearest values."""
+    at = q * (len(ordered) - 1)
+    low = math.floor(at)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
 
 
 def log_ticks(low, high):
@@ -75,9 +98,8 @@ def draw(file, title, cls, param, xlabel, ylabel, methods, points):
     if not series:
         return None
     xs = [x for _, data in series for x in data]
-    ys = [y for _, data in series for (y, e, _) in data.values()] + \
-         [y + e for _, data in series for (y, e, _) in data.values()]
-    ys_low = [max(y - e, y / 10) for _, data in series for (y, e, _) in data.values()]
+    ys = [high for _, data in series for (_, _, high, _) in data.values()]
+    ys_low = [low for _, data in series for (_, low, _, _) in data.values()]
     x_low, x_high = min(xs) / 1.5, max(xs) * 1.5
     y_low, y_high = min(ys_low) / 1.5, max(ys) * 1.5
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -105,13 +127,14 @@ def draw(file, title, cls, param, xlabel, ylabel, methods, points):
     for i, (legend, data) in enumerate(series):
         colour = COLOURS[i % len(COLOURS)]
         ordered = sorted(data.items())
-        path = " ".join(f"{'M' if j == 0 else 'L'}{px(x):.1f},{py(y):.1f}" for j, (x, (y, _, _)) in enumerate(ordered))
+        path = " ".join(f"{'M' if j == 0 else 'L'}{px(x):.1f},{py(y):.1f}"
+                        for j, (x, (y, _, _, _)) in enumerate(ordered))
         out.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for x, (y, error, _) in ordered:
+        for x, (y, low, high, _) in ordered:
             out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{colour}"/>')
-            if error > 0:
-                out.append(f'<line x1="{px(x):.1f}" y1="{py(y + error):.1f}" x2="{px(x):.1f}" '
-                           f'y2="{py(max(y - error, y_low)):.1f}" stroke="{colour}"/>')
+            if high > low:
+                out.append(f'<line x1="{px(x):.1f}" y1="{py(high):.1f}" x2="{px(x):.1f}" '
+                           f'y2="{py(low):.1f}" stroke="{colour}"/>')
         ly = TOP + 16 + i * 20
         out.append(f'<line x1="{LEFT + plot_w + 14}" y1="{ly}" x2="{LEFT + plot_w + 34}" y2="{ly}" '
                    f'stroke="{colour}" stroke-width="2"/>')
