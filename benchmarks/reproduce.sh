@@ -24,7 +24,7 @@ run footprint > results/footprint.txt
 # String keys and values against HashMap<String, String>, on both backings (immutable: memfd; anonymous: what
 # the fallback uses, forced by a seccomp filter refusing memfd_create in the fork).
 run 'StringLookupBenchmark' -p backing=immutable,anonymous -rf json -rff results/string-lookup.json
-run 'StringBuildBenchmark' -p backing=immutable,anonymous -rf json -rff results/string-build.json
+run 'StringBuildBenchmark' -p backing=immutable,anonymous -f 3 -rf json -rff results/string-build.json
 # Cold seals: one shot per fork, so many forks, in four rounds so that the bare calls and the library take
 # turns with whatever else the machine is doing; the warm ones separately.
 for round in 1 2 3 4; do
