@@ -33,7 +33,8 @@ import java.util.Optional;
  * with), not part of it. Exit status:
  * <ul>
  *   <li>0: sealing works and every attack on sealed memory was refused;</li>
- *   <li>1: sealing is available but the demonstration saw something the kernel should not allow;</li>
+ *   <li>1: sealing is reported available, but the demonstration could not seal (a sealing call failed, or
+ *       succeeded without sealing), or saw something the kernel should not allow;</li>
  *   <li>2: sealing is not available here;</li>
  *   <li>3: sealing works, but this JVM's configuration ({@code -Dio.github.mseal4j.policy}) is invalid, so an
  *       application started the same way fails at its first seal;</li>
@@ -90,14 +91,19 @@ public final class Doctor {
         }
     }
 
-    /** What happened to the scratch pages. */
+    /**
+     * What happened to the scratch pages. {@code failure}: why the demonstration stopped, when one of its
+     * sealing calls failed or did not take (the exception's type and message); the parts after it were not
+     * tried.
+     */
     public record Demonstration(long address, long length, List<Attempt> attempts, boolean contentsIntact,
                                 String vmFlags, boolean kernelReportsSealed, boolean procMemWriteReached,
-                                String procMemDetail, Hardening hardening, Optional<Immutable> immutable) {
-        /** True when every attack was refused, the data survived and the kernel shows the seal. */
+                                String procMemDetail, Hardening hardening, Optional<Immutable> immutable,
+                                Optional<String> failure) {
+        /** True when nothing failed, every attack was refused, the data survived and the kernel shows the seal. */
         public boolean proven() {
-            return attempts.stream().allMatch(Attempt::blocked) && contentsIntact && kernelReportsSealed
-                && immutable.map(Immutable::proven).orElse(true);
+            return failure.isEmpty() && attempts.stream().allMatch(Attempt::blocked) && contentsIntact
+                && kernelReportsSealed && immutable.map(Immutable::proven).orElse(true);
         }
     }
 
@@ -124,8 +130,11 @@ public final class Doctor {
                 case 2 -> "sealing is not available here: " + support.reason();
                 case 3 -> "sealing works here, but the seal policy property is invalid: an application started"
                     + " with it fails at its first seal (" + environment.policy() + ")";
-                default -> "sealing is available but the demonstration did not behave as the kernel promises;"
-                    + " see above";
+                default -> demonstration.flatMap(Demonstration::failure).isPresent()
+                    ? "sealing is reported available (the probe passed), but the demonstration could not seal a"
+                        + " page (see above): a seccomp filter or security module that answers real ranges"
+                        + " differently, or the process's mapping limit, does this"
+                    : "sealing is available but the demonstration did not behave as the kernel promises; see above";
             };
         }
     }
@@ -281,11 +290,36 @@ public final class Doctor {
             .map(vma -> vma.permissions() + " " + vma.flagLine()).orElse("(not mapped)");
     }
 
+    /**
+     * Seals a scratch page and attacks it, then shows a hardened and an immutable page. A sealing call that
+     * fails, or succeeds without sealing (the library checks), ends the demonstration as a finding: the probe
+     * said sealing works and a real seal did not, which is what a seccomp filter or security module that treats
+     * real ranges apart, or a process at {@code vm.max_map_count}, looks like.
+     */
     @SuppressWarnings("resource") // sealed: the page outlives close() by design and is never unmapped
     private static Demonstration demonstrate(long pageSize) {
-        MappedRegion region = MappedRegion.allocate(pageSize);
-        region.segment().copyFrom(MemorySegment.ofArray(MESSAGE));
-        MemorySegment sealed = region.sealReadOnly();
+        MappedRegion region = null;
+        MemorySegment sealed;
+        try {
+            region = MappedRegion.allocate(pageSize);
+            region.segment().copyFrom(MemorySegment.ofArray(MESSAGE));
+            sealed = region.sealReadOnly();
+        } catch (RuntimeException e) {
+            long at = region == null ? 0 : region.address();
+            List<Smaps.Vma> vmas = at == 0 ? List.of() : Smaps.read(at, at + pageSize);
+            boolean kernelSealed = at != 0 && Smaps.coveredAndSealed(vmas, at, at + pageSize);
+            String flags = vmas.isEmpty() ? "(no mapping)" : vmas.getFirst().flagLine();
+            if (region != null && !kernelSealed) {
+                try {
+                    region.close();
+                } catch (RuntimeException ignored) {
+                    // a scratch page left mapped is all it costs
+                }
+            }
+            return new Demonstration(at, pageSize, List.of(), false, flags, kernelSealed, false,
+                "not tried: the page could not be sealed", new Hardening("not tried", "", "", "", ""),
+                Optional.empty(), Optional.of(describe(e)));
+        }
         long address = region.address();
 
         List<Attempt> attempts = new ArrayList<>();
@@ -318,10 +352,28 @@ public final class Doctor {
         } else {
             detail = "not tried: an attack on the sealed page succeeded";
         }
-        Optional<Immutable> immutable = Mseal.immutability().available()
-            ? Optional.of(freeze(pageSize)) : Optional.empty();
+        Optional<String> failure = Optional.empty();
+        Hardening hardening;
+        try {
+            hardening = harden(pageSize);
+        } catch (RuntimeException e) {
+            failure = Optional.of("the hardened page: " + describe(e));
+            hardening = new Hardening("not shown", "", "", "", failure.get());
+        }
+        Optional<Immutable> immutable = Optional.empty();
+        if (failure.isEmpty() && Mseal.immutability().available()) {
+            try {
+                immutable = Optional.of(freeze(pageSize));
+            } catch (RuntimeException e) {
+                failure = Optional.of("the immutable page: " + describe(e));
+            }
+        }
         return new Demonstration(address, pageSize, List.copyOf(attempts), intact, flags, kernelSealed, reached,
-            detail, harden(pageSize), immutable);
+            detail, hardening, immutable, failure);
+    }
+
+    private static String describe(RuntimeException e) {
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
     private static int errnoOf(long addressOrNegativeErrno) {
@@ -371,6 +423,11 @@ public final class Doctor {
         line(out, "RLIMIT_MEMLOCK", environment.memlockLimit());
         line(out, "proc_mem.force_override", environment.procMemForceOverride());
         report.demonstration().ifPresent(demo -> {
+            demo.failure().ifPresent(failure -> line(out, "demonstration", "FAILED: " + failure));
+            if (demo.attempts().isEmpty()) {
+                line(out, "smaps VmFlags", demo.vmFlags() + (demo.kernelReportsSealed() ? "  (sealed)" : "  (NOT sealed)"));
+                return; // the scratch page could not be sealed: nothing else was tried
+            }
             line(out, "scratch page", Errno.hex(demo.address()) + ", " + demo.length()
                 + " bytes, written, then made read-only and sealed");
             for (Attempt attempt : demo.attempts()) {
@@ -397,7 +454,8 @@ public final class Doctor {
                 line(out, "  mprotect(PROT_READ|PROT_WRITE)", immutable.mprotectErrno() == 0 ? "SUCCEEDED (it must not)"
                     : Errno.name(immutable.mprotectErrno()) + " (refused)");
                 line(out, "  contents", immutable.contentsIntact() ? "intact" : "CHANGED");
-            }, () -> line(out, "immutable page", "not shown: " + report.immutability().reason()));
+            }, () -> line(out, "immutable page", "not shown: " + (report.immutability().available()
+                ? "the demonstration stopped before it" : report.immutability().reason())));
         });
         line(out, "verdict", report.verdict());
     }
@@ -439,6 +497,7 @@ public final class Doctor {
             json.name("demonstration").begin();
             json.field("address", Errno.hex(demo.address()));
             json.field("length", demo.length());
+            json.field("failure", demo.failure().orElse(""));
             json.name("attempts").beginArray();
             for (Attempt attempt : demo.attempts()) {
                 json.begin();

@@ -119,7 +119,7 @@ class DoctorTest {
     @Test
     void anAttackThatSucceedsFailsTheVerdict() {
         Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 0)), true, "rd", true,
-            false, "not tried", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty());
+            false, "not tried", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty(), Optional.empty());
         Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, AVAILABLE, AVAILABLE,
             ENVIRONMENT, Optional.of(demo));
         assertEquals(1, report.exitStatus());
@@ -130,7 +130,7 @@ class DoctorTest {
     void anImmutablePageThatCouldBeWrittenFailsTheVerdict() {
         Immutable written = new Immutable("r--s rd sh mr me ms sl", true, false, "a write was accepted", 13, false);
         Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 1)), true, "sl", true,
-            true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.of(written));
+            true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.of(written), Optional.empty());
         Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, AVAILABLE, AVAILABLE,
             ENVIRONMENT, Optional.of(demo));
         assertEquals(1, report.exitStatus(), "immutable memory that can be written is a failed demonstration");
@@ -141,7 +141,7 @@ class DoctorTest {
         Environment invalid = new Environment("invalid: -Dio.github.mseal4j.policy=x is not a seal policy", false,
             "disabled", 500, 65530, "8388608 bytes", "not set");
         Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 1)), true, "sl", true,
-            true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty());
+            true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty(), Optional.empty());
         Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, AVAILABLE, AVAILABLE,
             invalid, Optional.of(demo));
         assertEquals(3, report.exitStatus());
