@@ -1039,7 +1039,7 @@ public final class MappedRegion implements AutoCloseable {
                 text.append(", ");
             }
             text.append('[').append(run.from()).append(", ").append(run.to()).append(") ")
-                .append(run.page().protection()).append(run.page().sealed() ? " sealed" : "");
+                .append(run.page().protection()).append(run.page().sealed() ? " " + Sealing.sealedLabel() : "");
         }
         return text.toString();
     }

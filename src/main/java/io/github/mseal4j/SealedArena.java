@@ -630,7 +630,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 immutable ? "immutable" : "anonymous", chunkSize, chunks.size() + wholes.size(),
                 switch (state) {
                     case CLOSED -> ", closed";
-                    case SEALED -> ", sealed";
+                    case SEALED -> ", " + Sealing.sealedLabel();
                     case PART_SEALED -> ", part-sealed";
                     default -> "";
                 });

@@ -325,7 +325,7 @@ public final class SealedMap {
 
     @Override
     public String toString() {
-        return "SealedMap[" + size + " entries, " + data.byteSize() + " bytes sealed]";
+        return "SealedMap[" + size + " entries, " + data.byteSize() + " bytes " + Sealing.sealedLabel() + "]";
     }
 
     private long tableEnd() {

@@ -43,6 +43,15 @@ final class Sealing {
     }
 
     /**
+     * How a description ({@code toString}, messages) names memory the library sealed: "sealed" where mseal
+     * works; under the best-effort policy on a host without it, such memory is only treated as sealed (read-only
+     * where asked, never re-protected or unmapped), and is never called sealed.
+     */
+    static String sealedLabel() {
+        return Mseal.support().available() ? "sealed" : "NOT sealed (no mseal here: best-effort)";
+    }
+
+    /**
      * Whether an explicit {@link MappingOption#IMMUTABLE} gets immutable memory: true where
      * {@link Mseal#immutability()} is available. Elsewhere, under {@link SealPolicy#STRICT}, throws
      * {@link UnsupportedOperationException} with the reason; under {@link SealPolicy#BEST_EFFORT}, warns once per

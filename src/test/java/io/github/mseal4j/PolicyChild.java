@@ -34,6 +34,7 @@ public final class PolicyChild {
             System.out.println("sealReadOnly returned: " + view.getString(0) + ", readOnly=" + view.isReadOnly());
             System.out.println("maps=" + AddressSpace.permissions(region.address()));
             System.out.println("isSealed=" + region.isSealed());
+            System.out.println("region says: " + region);
             try {
                 region.protect(Protection.READ_WRITE);
                 System.out.println("protect after sealReadOnly: allowed");
@@ -53,6 +54,7 @@ public final class PolicyChild {
             arena.seal();
             System.out.println("arena sealed: " + arena.sealedView(value).get(ValueLayout.JAVA_INT, 0)
                 + ", isSealed=" + arena.isSealed());
+            System.out.println("arena says: " + arena);
         } catch (UnsupportedOperationException | IllegalArgumentException e) {
             System.out.println("arena refused: " + e.getClass().getSimpleName());
         }
@@ -70,6 +72,7 @@ public final class PolicyChild {
                 return;
             }
             System.out.println("map built: " + map.get("k"));
+            System.out.println("map says: " + map);
         } catch (UnsupportedOperationException | IllegalArgumentException e) {
             if (report) {
                 System.out.println("map refused: " + e.getClass().getSimpleName() + ", address space left behind: "

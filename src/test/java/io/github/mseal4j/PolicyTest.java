@@ -37,6 +37,13 @@ class PolicyTest {
         assertTrue(out.contains("view after close: config"), "and never unmapped: " + out);
         assertTrue(out.contains("arena sealed: 7, isSealed=false"), result.transcript());
         assertTrue(out.contains("map built: v"), result.transcript());
+        // Nothing describes itself as sealed when the kernel sealed nothing.
+        for (String says : List.of("region says: ", "arena says: ", "map says: ")) {
+            String line = out.lines().filter(l -> l.startsWith(says)).findFirst().orElseThrow(() -> new AssertionError(
+                says + " in " + out));
+            assertTrue(line.contains("NOT sealed") && !line.replace("NOT sealed", "").contains("sealed"),
+                "says NOT sealed, and never plain 'sealed': " + line);
+        }
         long warnings = result.stderr().lines().filter(line -> line.contains("NOT sealed")).count();
         assertEquals(1, warnings, "one warning for the whole process: " + result.transcript());
         assertTrue(result.stderr().contains("has no mseal"), "the warning says why: " + result.transcript());
@@ -78,6 +85,11 @@ class PolicyTest {
         ChildJvm.Result result = run("best-effort", "none");
         assertEquals(0, result.exitStatus(), result.transcript());
         assertTrue(result.stdout().contains("isSealed=" + Mseal.isSupported()), result.transcript());
+        if (Mseal.isSupported()) {
+            assertTrue(result.stdout().contains("map says: SealedMap[1 entries, 4096 bytes sealed]"), result.transcript());
+            assertTrue(result.stdout().lines().anyMatch(l -> l.startsWith("region says: ") && l.contains("READ sealed")
+                && !l.contains("NOT")), result.transcript());
+        }
         assertTrue(!result.stderr().contains("NOT sealed") || !Mseal.isSupported(), result.transcript());
     }
 
