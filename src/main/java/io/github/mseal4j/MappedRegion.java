@@ -422,7 +422,9 @@ public final class MappedRegion implements AutoCloseable {
 
     /**
      * Seals the whole region: {@code mseal(address, byteSize, 0)}. Guard pages, if any, are sealed by the same
-     * call.
+     * call. mseal's answer of 0 is taken as the seal: checking it would cost another system call (the
+     * multi-step operations, such as {@link #sealReadOnly()}, do check). Where a seccomp filter might answer
+     * mseal with 0 without sealing, ask {@link #isSealed()}, which reads what the kernel reports.
      *
      * @throws IllegalStateException if the region is closed, or was allocated {@link MappingOption#IMMUTABLE}
      *     (seal it with {@link #sealReadOnly()})

@@ -6,7 +6,9 @@ package io.github.mseal4j;
  *
  * @param sealedRegions regions (one per {@link MappedRegion}, arena reservation or map) in which mseal4j has
  *     sealed at least one page
- * @param sealedBytes bytes mseal4j has sealed, each page counted once
+ * @param sealedBytes bytes mseal4j has sealed, each page counted once, as mseal answered: a plain
+ *     {@link MappedRegion#seal()} takes its 0 on trust (a seccomp filter that answers mseal with 0 without
+ *     sealing would be counted), where the multi-step operations check that the seal took
  * @param sealedMappings the process's mappings (VMAs) that the kernel reports sealed ({@code sl} in
  *     {@code /proc/self/smaps}), whoever sealed them: adjacent sealed regions can share one
  * @param mappings all of the process's mappings now ({@code /proc/self/maps})

@@ -35,7 +35,7 @@ final class JfrEvents {
     /** Pages became sealed. */
     @Name("io.github.mseal4j.Seal")
     @Label("Memory Sealed")
-    @Description("Pages sealed with mseal(2) (or, under the best-effort policy, protected but not sealed)")
+    @Description("Pages sealed with mseal(2), as it answered (or, under the best-effort policy, protected but not sealed)")
     static final class SealEvent extends RangeEvent {
         @Label("Sealed by the Kernel")
         @Description("False under the best-effort policy where mseal is unavailable")
