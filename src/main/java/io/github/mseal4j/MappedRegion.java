@@ -74,6 +74,11 @@ public final class MappedRegion implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
     private static final Predicate<Page> SEALED = Page::sealed;
     private static final Predicate<Page> UNSEALED = page -> !page.sealed();
+    /**
+     * No mapping made without an address hint can be larger: 64-bit Linux places those below 2^47 (x86-64) or
+     * 2^48 (arm64), also where the address space is larger (5-level paging, 52-bit addresses need a hint).
+     */
+    static final long LARGEST_MAPPING = 1L << 48;
     /** How many runs a message lists at each end of a range before it says how many more there are. */
     private static final int RUNS_SHOWN = 3;
 
@@ -141,7 +146,8 @@ public final class MappedRegion implements AutoCloseable {
      *
      * @param byteSize the size wanted; rounded up to a whole number of pages
      * @return the new region
-     * @throws IllegalArgumentException if {@code byteSize} is not positive, or too large to round up
+     * @throws IllegalArgumentException if {@code byteSize} is not positive, or more than can be mapped (over
+     *     2^48 bytes, 256 TiB)
      * @throws UnsupportedOperationException if native calls are impossible here (the message says why)
      * @throws SystemCallException if {@code mmap} fails, for example with ENOMEM
      */
@@ -169,7 +175,8 @@ public final class MappedRegion implements AutoCloseable {
      * @param byteSize the size wanted; rounded up to a whole number of pages (guard pages come on top)
      * @param options the hardening to apply; none is fine
      * @return the new region
-     * @throws IllegalArgumentException if {@code byteSize} is not positive, or too large to round up; or the
+     * @throws IllegalArgumentException if {@code byteSize} is not positive, or more than can be mapped (over
+     *     2^48 bytes, 256 TiB, guard pages included); or the
      *     {@linkplain SealPolicy policy} property is invalid and {@code IMMUTABLE} is asked where it is not
      *     available
      * @throws NullPointerException if {@code options} or one of them is null
@@ -224,6 +231,11 @@ public final class MappedRegion implements AutoCloseable {
         }
         long size = roundUp(byteSize, pageSize);
         long total = size + 2 * guard;
+        if (total + slack > LARGEST_MAPPING) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "%d bytes%s%s are too large to map: a"
+                + " mapping made without an address hint, as here, lies below 2^48 (256 TiB) on every 64-bit Linux",
+                byteSize, guard > 0 ? " with guard pages" : "", slack > 0 ? " at an alignment of " + alignment : ""));
+        }
         int fd = immutable ? Memfd.create(size) : -1;
         boolean simple = guard == 0 && slack == 0;
         long base;

@@ -247,6 +247,25 @@ class SealedArenaTest {
         }
     }
 
+    /**
+     * An alignment so large that size and alignment together exceed any mapping the kernel can make (256 TiB
+     * without an address hint) is refused in Java, as documented, rather than asked of the kernel.
+     */
+    @Test
+    void anAlignmentBeyondTheAddressSpaceIsRefusedBeforeAnySystemCall() {
+        try (SealedArena arena = SealedArena.create()) {
+            for (long alignment : new long[] {1L << 62, 1L << 49}) {
+                IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> arena.allocate(0, alignment), "alignment " + alignment);
+                assertTrue(refused.getMessage().contains("too large to map"), refused.getMessage());
+            }
+            assertThrows(IllegalArgumentException.class, () -> arena.allocate(1L << 48, 1L << 47));
+            assertEquals(7, arena.allocateFrom(ValueLayout.JAVA_INT, 7).get(ValueLayout.JAVA_INT, 0),
+                "the arena is still usable");
+        }
+        assertThrows(IllegalArgumentException.class, () -> MappedRegion.allocate((1L << 48) + 1));
+    }
+
     @Test
     void anAllocationAsLargeAndAlignedAsTheChunkTakesARegionOfItsOwn() {
         ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED"),
