@@ -793,7 +793,9 @@ public final class MappedRegion implements AutoCloseable {
      * unsealed page (adjacent ones, guard pages included, in one call, so that the region's own pages never
      * need the kernel to split a mapping) and closes an immutable region's file if it is not frozen. Sealed
      * pages stay mapped until the process exits, and the segment from {@link #sealReadOnly()} stays valid.
-     * Does not fail because of sealed pages. Idempotent.
+     * Does not fail because of sealed pages, even ones sealed outside mseal4j: when {@code munmap} answers
+     * EPERM (and so has unmapped nothing), {@code close()} asks the kernel which pages are sealed and unmaps the
+     * rest. Idempotent.
      *
      * <p>The kernel may merge a region with a neighbouring mapping of the same kind (for example two guarded
      * regions made {@link Protection#NONE} side by side). Unmapping a region from the middle of such a mapping
@@ -813,39 +815,99 @@ public final class MappedRegion implements AutoCloseable {
                 return;
             }
             revokeSegments();
-            List<long[]> unmap = new ArrayList<>();
-            for (Run run : pages.runs()) {
-                if (!run.page().sealed()) {
-                    addRange(unmap, address + run.from() * pageSize, (run.to() - run.from()) * pageSize);
+            Unmapped result = unmap(unsealedRanges(guardsSealed, guardsSealed));
+            if (result.refusedAsSealed()) {
+                // munmap changes nothing when it fails, and EPERM means part of the range is sealed: by someone
+                // else than this region (it knows its own seals). Ask the kernel which pages, then unmap the
+                // rest of the ranges that failed, and only those (the others are gone, and their addresses may
+                // belong to someone else by now).
+                resynchronize();
+                boolean below = guardsSealed || guardBytes > 0 && sealedInKernel(address - guardBytes, guardBytes);
+                boolean above = guardsSealed || guardBytes > 0 && sealedInKernel(address + byteSize, guardBytes);
+                List<long[]> again = new ArrayList<>();
+                for (long[] range : unsealedRanges(below, above)) {
+                    for (long[] failed : result.failed()) {
+                        if (failed[0] <= range[0] && range[0] + range[1] <= failed[0] + failed[1]) {
+                            again.add(range);
+                        }
+                    }
                 }
+                Unmapped retry = unmap(again);
+                result = new Unmapped(result.anyUnmapped() || retry.anyUnmapped(), retry.failed(), retry.failure(),
+                    retry.refusedAsSealed());
             }
-            if (guardBytes > 0 && !guardsSealed) {
-                addRange(unmap, address - guardBytes, guardBytes);
-                addRange(unmap, address + byteSize, guardBytes);
-            }
-            SystemCallException failure = null;
-            boolean anyUnmapped = false;
-            for (long[] range : unmap) {
-                int errno = LibC.munmap(range[0], range[1]);
-                if (errno == 0) {
-                    anyUnmapped = true;
-                } else if (failure == null) {
-                    failure = new SystemCallException("munmap", range[0], range[1], "", errno);
-                } else {
-                    failure.addSuppressed(new SystemCallException("munmap", range[0], range[1], "", errno));
-                }
-            }
-            if (failure != null && !anyUnmapped) {
-                throw failure; // nothing changed: still open, retry later
+            if (result.failure() != null && !result.anyUnmapped()) {
+                throw result.failure(); // nothing changed: still open, retry later
             }
             closed = true;
             if (fd >= 0) {
                 Memfd.close(fd);
                 fd = -1;
             }
-            if (failure != null) {
-                throw failure; // closed; the ranges named stay mapped
+            if (result.failure() != null) {
+                throw result.failure(); // closed; the ranges named stay mapped
             }
+        }
+    }
+
+    /**
+     * The ranges of unsealed pages, each guard page unless it is sealed, adjacent ones merged: what
+     * {@link #close()} unmaps, one call per range.
+     */
+    private List<long[]> unsealedRanges(boolean guardBelowSealed, boolean guardAboveSealed) {
+        List<long[]> ranges = new ArrayList<>();
+        for (Run run : pages.runs()) {
+            if (!run.page().sealed()) {
+                addRange(ranges, address + run.from() * pageSize, (run.to() - run.from()) * pageSize);
+            }
+        }
+        if (guardBytes > 0 && !guardBelowSealed) {
+            addRange(ranges, address - guardBytes, guardBytes);
+        }
+        if (guardBytes > 0 && !guardAboveSealed) {
+            addRange(ranges, address + byteSize, guardBytes);
+        }
+        return ranges;
+    }
+
+    /**
+     * What {@link #unmap} did: whether any range went, the ranges that did not, why (the first failure, the
+     * others suppressed by it), and whether any was refused with EPERM (sealed).
+     */
+    private record Unmapped(boolean anyUnmapped, List<long[]> failed, SystemCallException failure,
+                            boolean refusedAsSealed) {
+    }
+
+    /** Unmaps each range with its own call; a failure is collected (later ones suppressed by the first). */
+    private static Unmapped unmap(List<long[]> ranges) {
+        boolean anyUnmapped = false;
+        List<long[]> failed = new ArrayList<>();
+        SystemCallException failure = null;
+        boolean sealed = false;
+        for (long[] range : ranges) {
+            int errno = LibC.munmap(range[0], range[1]);
+            if (errno == 0) {
+                anyUnmapped = true;
+                continue;
+            }
+            failed.add(range);
+            sealed |= errno == Errno.EPERM;
+            SystemCallException e = new SystemCallException("munmap", range[0], range[1], "", errno);
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        return new Unmapped(anyUnmapped, failed, failure, sealed);
+    }
+
+    /** Whether the kernel reports {@code [start, start + length)} mapped and sealed; false if it cannot tell. */
+    private static boolean sealedInKernel(long start, long length) {
+        try {
+            return Smaps.coveredAndSealed(Smaps.read(start, start + length), start, start + length);
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 
