@@ -72,6 +72,17 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     private static final long MAX_CHUNK_SIZE = 1L << 40;
     /** {@link Chunk#next} while sealing, and once sealed or closed: no allocation can succeed. */
     private static final long FROZEN = -1;
+    /**
+     * {@link Chunk#next} holds the offset of the next free byte in its low bits (chunks are at most
+     * {@link #MAX_CHUNK_SIZE}, and reservations below 2^48 bytes) and a generation above them, counted up each
+     * time a failed seal lets allocations resume. Without it, an allocation that read {@code next} and
+     * {@code committed} before a seal, and compare-and-set {@code next} after the seal failed and set it back to
+     * the same offset, would succeed against the {@code committed} it read before the seal trimmed the chunk.
+     */
+    private static final long OFFSET_MASK = (1L << 48) - 1;
+    private static final long GENERATION_ONE = 1L << 48;
+    /** Generations wrap within 15 bits, so a stamped {@code next} is never negative, never {@link #FROZEN}. */
+    private static final long GENERATION_MASK = Long.MAX_VALUE & ~OFFSET_MASK;
 
     private enum State { BUILDING, SEALING, PART_SEALED, SEALED, CLOSED }
 
@@ -99,7 +110,10 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     private static final class Chunk {
         final MappedRegion region;
         final long base;
+        /** The generation (high bits) and the offset of the next free byte (low bits): see {@link #OFFSET_MASK}. */
         final AtomicLong next = new AtomicLong();
+        /** The generation {@code next} had when a seal froze it. */
+        long generation;
         volatile long committed;
         volatile MemorySegment view;
         long end;
@@ -221,9 +235,10 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 if (next == FROZEN) {
                     throw frozen();
                 }
-                long start = alignUp(chunk.base + next, byteAlignment) - chunk.base;
+                long offset = next & OFFSET_MASK;
+                long start = alignUp(chunk.base + offset, byteAlignment) - chunk.base;
                 long end = start + byteSize;
-                if (end <= chunk.committed && chunk.next.compareAndSet(next, end)) {
+                if (end <= chunk.committed && chunk.next.compareAndSet(next, next - offset + end)) {
                     MemorySegment segment = chunk.view.asSlice(start, byteSize);
                     while (!segment.scope().isAlive()) {
                         // A seal() that failed replaced the views meanwhile; the allocation itself stands.
@@ -255,7 +270,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 if (next == FROZEN) {
                     throw frozen();
                 }
-                long end = alignUp(chunk.base + next, byteAlignment) - chunk.base + byteSize;
+                long end = alignUp(chunk.base + (next & OFFSET_MASK), byteAlignment) - chunk.base + byteSize;
                 if (end <= chunk.committed) {
                     return;
                 }
@@ -358,7 +373,9 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      */
     private void prepare() {
         for (Chunk chunk : chunks) {
-            chunk.used = chunk.next.getAndSet(FROZEN);
+            long next = chunk.next.getAndSet(FROZEN);
+            chunk.used = next & OFFSET_MASK;
+            chunk.generation = next & GENERATION_MASK;
         }
         state = State.SEALING;
         if (building != null) {
@@ -366,7 +383,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 building.close();
             } catch (IllegalStateException e) {
                 for (Chunk chunk : chunks) {
-                    chunk.next.set(chunk.used);
+                    chunk.next.set(resumed(chunk));
                 }
                 state = State.BUILDING;
                 throw new IllegalStateException("a segment of this arena is in use by a native call (for example"
@@ -466,9 +483,17 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             }
             chunk.sealedBytes = 0;
             chunk.view = LibC.view(chunk.base, chunk.committed, buildingArena());
-            chunk.next.set(chunk.used);
+            chunk.next.set(resumed(chunk));
         }
         state = State.BUILDING;
+    }
+
+    /**
+     * {@code next} for allocations to resume where they stopped: the same offset in the next generation, so
+     * that no compare-and-set begun before the seal can succeed (see {@link #OFFSET_MASK}).
+     */
+    private static long resumed(Chunk chunk) {
+        return ((chunk.generation + GENERATION_ONE) & GENERATION_MASK) | chunk.used;
     }
 
     /**
