@@ -265,10 +265,7 @@ public final class MappedRegion implements AutoCloseable {
             if (!simple && immutable) {
                 long mapped = LibC.mmap(address, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_FIXED,
                     fd, 0);
-                if (LibC.failed(mapped)) {
-                    throw new SystemCallException("mmap", address, size, "PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED,"
-                        + " memfd", (int) -mapped);
-                }
+                checkMappedAt(mapped, address, size, "PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, memfd", "");
             } else if (!simple && protection != Protection.NONE) {
                 check(LibC.mprotect(address, size, Mman.prot(protection)), "mprotect", address, size,
                     Mman.protName(protection));
@@ -618,11 +615,12 @@ public final class MappedRegion implements AutoCloseable {
             revokeSegments();
             long placeholder = LibC.mmap(address, byteSize, Mman.PROT_NONE,
                 Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED | Mman.MAP_NORESERVE, -1, 0);
-            if (LibC.failed(placeholder)) {
-                SystemCallException failure = new SystemCallException("mmap", address, byteSize,
-                    "PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED|MAP_NORESERVE", (int) -placeholder);
+            try {
+                checkMappedAt(placeholder, address, byteSize, "PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED|"
+                    + "MAP_NORESERVE", "");
+            } catch (RuntimeException e) {
                 resynchronize();
-                throw failure;
+                throw e;
             }
             try {
                 Memfd.sealContents(fd);
@@ -662,10 +660,8 @@ public final class MappedRegion implements AutoCloseable {
         int flags = Mman.MAP_SHARED | Mman.MAP_FIXED | (populate ? Mman.MAP_POPULATE : 0);
         long mapped = LibC.mmap(address, byteSize, prot, flags, fd, 0);
         String protName = prot == Mman.PROT_READ ? "PROT_READ" : "PROT_READ|PROT_WRITE";
-        if (LibC.failed(mapped)) {
-            throw new SystemCallException("mmap", address, byteSize, protName + ", MAP_SHARED|MAP_FIXED, memfd "
-                + fd + " (the data is safe in the file; sealReadOnly() can be retried)", (int) -mapped);
-        }
+        checkMappedAt(mapped, address, byteSize, protName + ", MAP_SHARED|MAP_FIXED, memfd " + fd,
+            " (the data is safe in the file; sealReadOnly() can be retried)");
         // A new mapping carries none of the old one's advice or lock.
         if ((prot & Mman.PROT_WRITE) != 0 || options.contains(MappingOption.NO_FORK)) {
             check(LibC.madvise(address, byteSize, Mman.MADV_DONTFORK), "madvise", address, byteSize, "MADV_DONTFORK");
@@ -679,12 +675,41 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
+     * Checks what an {@code mmap} with {@code MAP_FIXED} at {@code address} returned: the kernel answers with
+     * {@code address} or an error. Anything else (a seccomp filter answering with success, 0, without running
+     * the call) means nothing was mapped there, and nothing must be handed out over it.
+     */
+    private static void checkMappedAt(long mapped, long address, long length, String arguments, String remedy) {
+        if (LibC.failed(mapped)) {
+            throw new SystemCallException("mmap", address, length, arguments + remedy, (int) -mapped);
+        }
+        if (mapped != address) {
+            throw new IllegalStateException(String.format(Locale.ROOT, "mmap(%s, %d, %s) returned %s instead of the"
+                + " fixed address it was given: nothing was mapped there (a seccomp filter answering mmap with success"
+                + " would do this)%s", Errno.hex(address), length, arguments, Errno.hex(mapped), remedy));
+        }
+    }
+
+    /**
      * A segment over the whole region in the global scope, for {@link SealedMap}'s build only, which writes
      * through it before {@link #sealReadOnly()} and drops it then (or before {@link #close()} on failure).
      * Never handed out: nothing else could know when it stops being valid.
      */
     MemorySegment unscopedView() {
         return LibC.foreverView(address, byteSize);
+    }
+
+    /**
+     * Whether every page of {@code [offset, offset + length)} is mapped read-write and unsealed, as far as the
+     * region knows (after a failed call it asks the kernel): what {@link SealedArena} checks before it hands
+     * out memory again after a failed seal.
+     */
+    boolean writableThroughout(long offset, long length) {
+        synchronized (lock) {
+            long from = offset >>> pageShift;
+            long to = (offset + length + pageMask) >>> pageShift;
+            return !closed && !pages.any(from, to, page -> page.sealed() || page.protection() != Protection.READ_WRITE);
+        }
     }
 
     /** True once anything permanent has happened: a page is sealed, or an immutable region's file. */

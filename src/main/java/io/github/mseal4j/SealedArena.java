@@ -54,7 +54,10 @@ import java.util.function.Predicate;
  * for good, puts the arena back to building (usable, its data intact, sealable by a retry), except that the
  * segments handed out before were invalidated: {@link #sealedView(MemorySegment)} finds them after a
  * successful retry. Only a kernel failing half-way through the permanent steps leaves it part-sealed; then
- * {@code allocate} refuses, and {@code seal()} again finishes the job.
+ * {@code allocate} refuses, and {@code seal()} again finishes the job. Should the kernel also refuse to undo
+ * the steps before (make the memory writable again, or map an immutable arena's file back), the arena is
+ * unusable: no memory is handed out that cannot be written, {@code allocate}, {@code seal} and
+ * {@code sealedView} refuse, the exception says so, and {@code close()} releases it.
  *
  * <h2>Lifetime and cost</h2>
  * Sealed memory is never freed: it stays mapped until the process exits, {@code close()} included. Each
@@ -84,7 +87,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     /** Generations wrap within 15 bits, so a stamped {@code next} is never negative, never {@link #FROZEN}. */
     private static final long GENERATION_MASK = Long.MAX_VALUE & ~OFFSET_MASK;
 
-    private enum State { BUILDING, SEALING, PART_SEALED, SEALED, CLOSED }
+    private enum State { BUILDING, SEALING, PART_SEALED, UNUSABLE, SEALED, CLOSED }
 
     private final long chunkSize;
     private final long reservationSize;
@@ -349,7 +352,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     public void seal() {
         synchronized (lock) {
             switch (state) {
-                case CLOSED -> throw new IllegalStateException("the arena is closed");
+                case CLOSED, UNUSABLE -> throw frozen();
                 case SEALED -> {
                     return;
                 }
@@ -412,8 +415,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            backToBuilding(e);
-            throw e;
+            throw backToBuilding(e);
         }
     }
 
@@ -435,11 +437,9 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 state = State.PART_SEALED;
                 String note = "the arena is part-sealed: some of its memory is frozen or sealed for good;"
                     + " allocate() refuses, and seal() again finishes the job";
-                throw e instanceof SystemCallException failure ? failure.withNote(note)
-                    : new IllegalStateException(e.getMessage() + "; " + note, e);
+                throw withNote(e, note);
             }
-            backToBuilding(e);
-            throw e;
+            throw backToBuilding(e);
         }
         for (Chunk chunk : chunks) {
             if (chunk.used == 0 && chunk.sealedView == null) {
@@ -471,8 +471,14 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         return false;
     }
 
-    /** Undoes {@link #prepare()} after a failure: writable again, new views, allocations resume. */
-    private void backToBuilding(RuntimeException failure) {
+    /**
+     * Undoes {@link #prepare()} after a failure: writable again, new views, allocations resume; returns
+     * {@code failure} to throw. If the kernel refuses to make some of the memory writable again (or an immutable
+     * region could not map its file back), no view is made over it: the arena is unusable, and the returned
+     * exception says so.
+     */
+    private RuntimeException backToBuilding(RuntimeException failure) {
+        boolean writable = true;
         for (Chunk chunk : chunks) {
             try {
                 if (!immutable && chunk.used > 0) {
@@ -481,11 +487,30 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             } catch (RuntimeException again) {
                 failure.addSuppressed(again);
             }
+            writable &= chunk.region.writableThroughout(0, chunk.committed);
+        }
+        // (A large allocation's region gets no new view: its segment stays invalidated, and a retry seals it
+        // from whatever state its own rollback left, its data safe in memory or, immutable, in the file.)
+        if (!writable) {
+            state = State.UNUSABLE;
+            return withNote(failure, "the arena is unusable: the kernel refused to undo the steps before the"
+                + " failure as well (see the suppressed exceptions), so some of its memory can no longer be written;"
+                + " nothing more is handed out over it, allocate() and seal() refuse, and close() releases it");
+        }
+        for (Chunk chunk : chunks) {
             chunk.sealedBytes = 0;
             chunk.view = LibC.view(chunk.base, chunk.committed, buildingArena());
             chunk.next.set(resumed(chunk));
         }
         state = State.BUILDING;
+        return failure;
+    }
+
+    private static RuntimeException withNote(RuntimeException e, String note) {
+        if (e instanceof SystemCallException failure) {
+            return failure.withNote(note);
+        }
+        return new IllegalStateException(e.getMessage() + "; " + note, e);
     }
 
     /**
@@ -565,9 +590,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         long length = building.byteSize();
         synchronized (lock) {
             if (!sealCompleted()) {
-                throw new IllegalStateException(state == State.PART_SEALED
-                    ? "the arena is part-sealed: a seal() failed half-way; call seal() again"
-                    : "the arena is not sealed yet");
+                throw state == State.PART_SEALED || state == State.UNUSABLE ? frozen()
+                    : new IllegalStateException("the arena is not sealed yet");
             }
             for (Chunk chunk : chunks) {
                 if (chunk.sealedView != null && chunk.contains(address, length)) {
@@ -657,6 +681,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                     case CLOSED -> ", closed";
                     case SEALED -> ", " + Sealing.sealedLabel();
                     case PART_SEALED -> ", part-sealed";
+                    case UNUSABLE -> ", unusable";
                     default -> "";
                 });
         }
@@ -672,6 +697,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         return new IllegalStateException(switch (state) {
             case CLOSED -> "the arena is closed";
             case PART_SEALED -> "the arena is part-sealed: a seal() failed half-way; call seal() again";
+            case UNUSABLE -> "the arena is unusable: a seal() failed and the kernel refused to undo what it had"
+                + " done; close() it";
             case SEALING -> "the arena is being sealed: no more allocations";
             default -> "the arena is sealed: no more allocations";
         });

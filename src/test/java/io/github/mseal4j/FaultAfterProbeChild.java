@@ -21,6 +21,11 @@ import java.util.function.Supplier;
  * said all is well. {@code fake-mseal} and {@code fake-seals}: a seccomp filter answers mseal, or
  * {@code fcntl(F_ADD_SEALS)}, with success without running it. {@code no-ftruncate}: the arena's trim cannot
  * shrink its memfd. {@code no-fds}: no descriptor is left when immutability is first asked about.
+ * {@code fake-fixed-mmap}: mapping the sealed file over the data ({@code MAP_SHARED|MAP_FIXED}) is answered
+ * with success without mapping anything. {@code arena-cannot-remap}: an immutable arena's seal fails
+ * ({@code F_ADD_SEALS} gets EBUSY) and putting the writable mapping back fails too (ENOMEM).
+ * {@code arena-cannot-reprotect}: an anonymous arena's seal fails (mseal gets ENOMEM) and making its memory
+ * writable again fails too (EPERM).
  */
 public final class FaultAfterProbeChild {
     private FaultAfterProbeChild() {
@@ -103,6 +108,48 @@ public final class FaultAfterProbeChild {
                 Limits.limitOpenFiles(1024);
                 System.out.println("after: " + Mseal.immutability().status());
                 report("map after", () -> "returned, isImmutable=" + SealedMap.copyOf(Map.of("k", "v")).isImmutable());
+            }
+            case "fake-fixed-mmap" -> {
+                MappedRegion immutable = MappedRegion.allocate(page, MappingOption.IMMUTABLE);
+                immutable.segment().setString(0, "immutable");
+                Seccomp.install(Rule.denyWhen(Call.MMAP, 3, Mman.MAP_SHARED | Mman.MAP_FIXED, 0));
+                report("region sealReadOnly", () -> "returned, reads " + immutable.sealReadOnly().getString(0));
+                System.out.println("region after: isSealed=" + immutable.isSealed());
+                report("freeze bytes", () -> "returned, reads "
+                    + Mseal.freeze("frozen".getBytes(StandardCharsets.US_ASCII)).get(ValueLayout.JAVA_BYTE, 0));
+            }
+            case "arena-cannot-remap", "arena-cannot-reprotect" -> {
+                boolean remap = args[0].equals("arena-cannot-remap");
+                if (!remap) {
+                    Seccomp.install(Rule.deny(Call.MEMFD_CREATE, Errno.EPERM)); // an anonymous arena
+                }
+                SealedArena arena = SealedArena.create();
+                arena.allocateFrom("kept");
+                System.out.println("arena: " + arena);
+                if (remap) {
+                    Seccomp.install(Rule.denyWhen(Call.FCNTL, 1, Mman.F_ADD_SEALS, Errno.EBUSY),
+                        Rule.denyWhen(Call.MMAP, 3, Mman.MAP_SHARED | Mman.MAP_FIXED, Errno.ENOMEM));
+                } else {
+                    Seccomp.install(Rule.denyWhen(Call.MSEAL, 1, page, Errno.ENOMEM),
+                        Rule.denyWhen(Call.MPROTECT, 2, Mman.PROT_READ | Mman.PROT_WRITE, Errno.EPERM));
+                }
+                report("arena seal", () -> {
+                    arena.seal();
+                    return "returned";
+                });
+                report("allocate after", () -> {
+                    MemorySegment more = arena.allocate(16, 8);
+                    more.set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // where the memory is not writable: SIGSEGV
+                    return "returned, written";
+                });
+                report("seal again", () -> {
+                    arena.seal();
+                    return "returned";
+                });
+                report("close", () -> {
+                    arena.close();
+                    return "returned";
+                });
             }
             case "foreign-file" -> {
                 // Someone maps a read-only shared file of their own over an ordinary region before it is sealed.

@@ -67,6 +67,29 @@ class FaultAfterProbeTest {
     }
 
     @Test
+    void aFileMappingThatSucceedsWithoutMappingIsCaughtAndNothingUnreadableIsHandedOut() {
+        String out = run("fake-fixed-mmap");
+        for (String what : List.of("region sealReadOnly", "freeze bytes")) {
+            assertTrue(out.lines().anyMatch(line -> line.startsWith(what + ": IllegalStateException: mmap(")
+                && line.contains("nothing was mapped")), what + ": " + out);
+        }
+        assertTrue(out.contains("region after: isSealed=false"), out);
+    }
+
+    @Test
+    void anArenaWhoseFailedSealCannotBeUndoneRefusesToAllocateOverMemoryItCannotWrite() {
+        for (String scenario : List.of("arena-cannot-remap", "arena-cannot-reprotect")) {
+            String out = run(scenario);
+            assertTrue(out.contains("arena: SealedArena[" + (scenario.endsWith("remap") ? "immutable" : "anonymous")), out);
+            assertTrue(out.lines().anyMatch(line -> line.startsWith("arena seal: ") && line.contains("unusable")),
+                scenario + ": the seal says what it left: " + out);
+            assertTrue(out.contains("allocate after: IllegalStateException: the arena is unusable"), scenario + ": " + out);
+            assertTrue(out.contains("seal again: IllegalStateException: the arena is unusable"), scenario + ": " + out);
+            assertTrue(out.contains("close: returned"), scenario + ": " + out);
+        }
+    }
+
+    @Test
     void aForeignReadOnlyFileMappedOverARegionIsNotCalledImmutable() {
         String out = run("foreign-file");
         assertTrue(out.contains("foreign mapping: true"), out);
