@@ -845,10 +845,27 @@ public final class MappedRegion implements AutoCloseable {
                 // munmap changes nothing when it fails, and EPERM means part of the range is sealed: by someone
                 // else than this region (it knows its own seals). Ask the kernel which pages, then unmap the
                 // rest of the ranges that failed, and only those (the others are gone, and their addresses may
-                // belong to someone else by now).
-                resynchronize();
-                boolean below = guardsSealed || guardBytes > 0 && sealedInKernel(address - guardBytes, guardBytes);
-                boolean above = guardsSealed || guardBytes > 0 && sealedInKernel(address + byteSize, guardBytes);
+                // belong to someone else by now). If the kernel cannot be asked, change nothing more.
+                List<Smaps.Vma> vmas;
+                try {
+                    vmas = Smaps.read(address - guardBytes, address + byteSize + guardBytes);
+                } catch (RuntimeException e) {
+                    result.failure().addSuppressed(e);
+                    SystemCallException failure = result.failure().withNote("some of these pages were sealed outside"
+                        + " this region, and /proc/self/smaps could not be read to learn which: "
+                        + (result.anyUnmapped() ? "the region is closed, and the ranges named stay mapped"
+                            : "nothing was unmapped and the region stays open; retry close() when smaps can be read"));
+                    if (result.anyUnmapped()) {
+                        closed = true;
+                        closeFile();
+                    }
+                    throw failure;
+                }
+                resynchronize(vmas);
+                boolean below = guardsSealed
+                    || guardBytes > 0 && Smaps.coveredAndSealed(vmas, address - guardBytes, address);
+                boolean above = guardsSealed || guardBytes > 0
+                    && Smaps.coveredAndSealed(vmas, address + byteSize, address + byteSize + guardBytes);
                 List<long[]> again = new ArrayList<>();
                 for (long[] range : unsealedRanges(below, above)) {
                     for (long[] failed : result.failed()) {
@@ -865,13 +882,18 @@ public final class MappedRegion implements AutoCloseable {
                 throw result.failure(); // nothing changed: still open, retry later
             }
             closed = true;
-            if (fd >= 0) {
-                Memfd.close(fd);
-                fd = -1;
-            }
+            closeFile();
             if (result.failure() != null) {
                 throw result.failure(); // closed; the ranges named stay mapped
             }
+        }
+    }
+
+    /** Closes an immutable region's file descriptor, if it still has one. */
+    private void closeFile() {
+        if (fd >= 0) {
+            Memfd.close(fd);
+            fd = -1;
         }
     }
 
@@ -925,15 +947,6 @@ public final class MappedRegion implements AutoCloseable {
             }
         }
         return new Unmapped(anyUnmapped, failed, failure, sealed);
-    }
-
-    /** Whether the kernel reports {@code [start, start + length)} mapped and sealed; false if it cannot tell. */
-    private static boolean sealedInKernel(long start, long length) {
-        try {
-            return Smaps.coveredAndSealed(Smaps.read(start, start + length), start, start + length);
-        } catch (RuntimeException e) {
-            return false;
-        }
     }
 
     /** Adds {@code [start, start + length)} to sorted {@code ranges}, merging it with a range it touches. */
@@ -1070,18 +1083,24 @@ public final class MappedRegion implements AutoCloseable {
      * cannot be asked, assumes the worst: no access, sealed (so nothing is handed out or unmapped).
      */
     private void resynchronize() {
-        long end = address + byteSize;
         try {
-            List<Smaps.Vma> vmas = Smaps.read(address, end);
-            // Holes are inaccessible; a seal, once known, is never forgotten (best-effort ones included).
-            pages.update(0, pages.pages(), page -> Page.of(Protection.NONE, page.sealed()));
-            for (Smaps.Vma vma : vmas) {
-                long from = (Math.max(vma.start(), address) - address) / pageSize;
-                long to = (Math.min(vma.end(), end) - address) / pageSize;
-                pages.update(from, to, page -> Page.of(vma.protection(), page.sealed() || vma.sealed()));
-            }
+            resynchronize(Smaps.read(address, address + byteSize));
         } catch (RuntimeException e) {
             pages.setAll(Page.of(Protection.NONE, true));
+            sealedPages = 0;
+            noteSealed(pages.count(0, pages.pages(), SEALED));
+        }
+    }
+
+    /** {@link #resynchronize()} from what smaps said about the region. */
+    private void resynchronize(List<Smaps.Vma> vmas) {
+        long end = address + byteSize;
+        // Holes are inaccessible; a seal, once known, is never forgotten (best-effort ones included).
+        pages.update(0, pages.pages(), page -> Page.of(Protection.NONE, page.sealed()));
+        for (Smaps.Vma vma : vmas) {
+            long from = (Math.max(vma.start(), address) - address) / pageSize;
+            long to = (Math.min(vma.end(), end) - address) / pageSize;
+            pages.update(from, to, page -> Page.of(vma.protection(), page.sealed() || vma.sealed()));
         }
         sealedPages = 0;
         noteSealed(pages.count(0, pages.pages(), SEALED));

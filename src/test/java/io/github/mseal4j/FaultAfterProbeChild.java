@@ -92,15 +92,7 @@ public final class FaultAfterProbeChild {
             case "no-fds" -> {
                 System.out.println("mseal=" + Mseal.support().status());
                 SealedMap.builder().put("warm", "up"); // seeds SecureRandom, which opens /dev/urandom
-                // Loading a class opens its file: load every class of the library now.
-                Path classes = Path.of(System.getProperty("basedir", "."), "target", "classes");
-                try (var files = Files.walk(classes.resolve("io/github/mseal4j"))) {
-                    for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
-                        String name = classes.relativize(file).toString().replace('/', '.').replaceAll("\\.class$", "");
-                        Class.forName(name, false, FaultAfterProbeChild.class.getClassLoader());
-                    }
-                }
-                String.format("%s %d", "warm", 1);
+                loadEveryClass();
                 Limits.limitOpenFiles(0); // no new descriptor at all (open ones stay): memfd_create gets EMFILE
                 SealSupport during = Mseal.immutability();
                 System.out.println("during: " + during.status() + ": " + during.reason());
@@ -151,6 +143,27 @@ public final class FaultAfterProbeChild {
                     return "returned";
                 });
             }
+            case "close-without-smaps" -> {
+                // Page 1 sealed behind the region's back, and no descriptor left to read smaps with.
+                MappedRegion region = MappedRegion.allocate(4 * page);
+                long sealedAt = region.address() + page;
+                System.out.println("raw mseal: " + LibC.mseal(sealedAt, page));
+                loadEveryClass();
+                Limits.limitOpenFiles(0);
+                report("close without smaps", () -> {
+                    region.close();
+                    return "returned";
+                });
+                Limits.limitOpenFiles(1024);
+                report("close again", () -> {
+                    region.close();
+                    return "returned";
+                });
+                List<io.github.mseal4j.internal.Smaps.Vma> left = io.github.mseal4j.internal.Smaps.read(
+                    region.address(), region.address() + 4 * page);
+                System.out.println("left mapped: " + left.stream().map(vma -> (vma.start() - region.address()) / page
+                    + "-" + (vma.end() - region.address()) / page + (vma.sealed() ? " sealed" : "")).toList());
+            }
             case "foreign-file" -> {
                 // Someone maps a read-only shared file of their own over an ordinary region before it is sealed.
                 MappedRegion region = MappedRegion.allocate(page);
@@ -164,6 +177,18 @@ public final class FaultAfterProbeChild {
             }
             default -> throw new IllegalArgumentException(args[0]);
         }
+    }
+
+    /** Loading a class opens its file: loads every class of the library now, and warms formatting. */
+    private static void loadEveryClass() throws Exception {
+        Path classes = Path.of(System.getProperty("basedir", "."), "target", "classes");
+        try (var files = Files.walk(classes.resolve("io/github/mseal4j"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
+                String name = classes.relativize(file).toString().replace('/', '.').replaceAll("\\.class$", "");
+                Class.forName(name, false, FaultAfterProbeChild.class.getClassLoader());
+            }
+        }
+        String.format("%s %d", "warm", 1);
     }
 
     private static void report(String what, Supplier<String> action) {

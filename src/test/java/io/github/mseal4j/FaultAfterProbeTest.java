@@ -90,6 +90,16 @@ class FaultAfterProbeTest {
     }
 
     @Test
+    void aCloseThatCannotAskTheKernelWhichPagesAreSealedChangesNothingAndSaysSo() {
+        String out = run("close-without-smaps");
+        assertTrue(out.contains("raw mseal: 0"), out);
+        assertTrue(out.lines().anyMatch(line -> line.startsWith("close without smaps: SystemCallException: munmap(")
+            && line.contains("EPERM") && line.contains("stays open")), out);
+        assertTrue(out.contains("close again: returned"), out);
+        assertTrue(out.contains("left mapped: [1-2 sealed]"), "only the sealed page stays: " + out);
+    }
+
+    @Test
     void aForeignReadOnlyFileMappedOverARegionIsNotCalledImmutable() {
         String out = run("foreign-file");
         assertTrue(out.contains("foreign mapping: true"), out);
