@@ -33,8 +33,9 @@ import java.util.Optional;
  * with), not part of it. Exit status:
  * <ul>
  *   <li>0: sealing works and every attack on sealed memory was refused;</li>
- *   <li>1: sealing is reported available, but the demonstration could not seal (a sealing call failed, or
- *       succeeded without sealing), or saw something the kernel should not allow;</li>
+ *   <li>1: sealing is reported available, but the demonstration failed (a sealing call failed, or succeeded
+ *       without sealing, or another call it needs failed; the report says which), or saw something the kernel
+ *       should not allow;</li>
  *   <li>2: sealing is not available here;</li>
  *   <li>3: sealing works, but this JVM's configuration ({@code -Dio.github.mseal4j.policy}) is invalid, so an
  *       application started the same way fails at its first seal;</li>
@@ -131,9 +132,9 @@ public final class Doctor {
                 case 3 -> "sealing works here, but the seal policy property is invalid: an application started"
                     + " with it fails at its first seal (" + environment.policy() + ")";
                 default -> demonstration.flatMap(Demonstration::failure).isPresent()
-                    ? "sealing is reported available (the probe passed), but the demonstration could not seal a"
-                        + " page (see above): a seccomp filter or security module that answers real ranges"
-                        + " differently, or the process's mapping limit, does this"
+                    ? "sealing is reported available (the probe passed), but the demonstration failed (see the"
+                        + " demonstration line): a seccomp filter or security module that answers real calls"
+                        + " differently, or the process's limits (mappings, file descriptors), do this"
                     : "sealing is available but the demonstration did not behave as the kernel promises; see above";
             };
         }
@@ -205,8 +206,16 @@ public final class Doctor {
             pageSize = -1;
         }
         Environment environment = environment(policyProblem);
-        Optional<Demonstration> demonstration = support.available()
-            ? Optional.of(demonstrate(pageSize)) : Optional.empty();
+        Optional<Demonstration> demonstration = Optional.empty();
+        if (support.available()) {
+            try {
+                demonstration = Optional.of(demonstrate(pageSize));
+            } catch (RuntimeException e) {
+                // Anything else the demonstration needs failing (reading /proc with no descriptor left, say)
+                // is a finding too: the report goes out, with what stopped it.
+                demonstration = Optional.of(stopped(0, pageSize, e));
+            }
+        }
         return new Report(version, System.getProperty("os.name"), System.getProperty("os.arch"),
             System.getProperty("java.version"), System.getProperty("java.vendor"), System.getProperty("os.version"),
             pageSize, support, Mseal.immutability(), environment, demonstration);
@@ -306,19 +315,15 @@ public final class Doctor {
             sealed = region.sealReadOnly();
         } catch (RuntimeException e) {
             long at = region == null ? 0 : region.address();
-            List<Smaps.Vma> vmas = at == 0 ? List.of() : Smaps.read(at, at + pageSize);
-            boolean kernelSealed = at != 0 && Smaps.coveredAndSealed(vmas, at, at + pageSize);
-            String flags = vmas.isEmpty() ? "(no mapping)" : vmas.getFirst().flagLine();
-            if (region != null && !kernelSealed) {
+            Demonstration stopped = stopped(at, pageSize, e);
+            if (region != null && !stopped.kernelReportsSealed()) {
                 try {
                     region.close();
                 } catch (RuntimeException ignored) {
                     // a scratch page left mapped is all it costs
                 }
             }
-            return new Demonstration(at, pageSize, List.of(), false, flags, kernelSealed, false,
-                "not tried: the page could not be sealed", new Hardening("not tried", "", "", "", ""),
-                Optional.empty(), Optional.of(describe(e)));
+            return stopped;
         }
         long address = region.address();
 
@@ -370,6 +375,27 @@ public final class Doctor {
         }
         return new Demonstration(address, pageSize, List.copyOf(attempts), intact, flags, kernelSealed, reached,
             detail, hardening, immutable, failure);
+    }
+
+    /**
+     * A demonstration that stopped with {@code e} before any attack, with what smaps says of the scratch page at
+     * {@code address} (0: none was mapped), if smaps can be read.
+     */
+    private static Demonstration stopped(long address, long pageSize, RuntimeException e) {
+        String flags = "(no mapping)";
+        boolean kernelSealed = false;
+        if (address != 0) {
+            try {
+                List<Smaps.Vma> vmas = Smaps.read(address, address + pageSize);
+                kernelSealed = Smaps.coveredAndSealed(vmas, address, address + pageSize);
+                flags = vmas.isEmpty() ? flags : vmas.getFirst().flagLine();
+            } catch (RuntimeException unreadable) {
+                flags = "(unknown: " + unreadable.getMessage() + ")";
+            }
+        }
+        return new Demonstration(address, pageSize, List.of(), false, flags, kernelSealed, false,
+            "not tried: the demonstration stopped first", new Hardening("not shown", "", "", "", ""), Optional.empty(),
+            Optional.of(describe(e)));
     }
 
     private static String describe(RuntimeException e) {
@@ -440,6 +466,10 @@ public final class Doctor {
                 ? "  ('sl': the kernel reports the page sealed)" : "  (NOT sealed)"));
             line(out, "/proc/self/mem", demo.procMemDetail());
             Hardening hardening = demo.hardening();
+            if (hardening.options().equals("not shown")) {
+                line(out, "hardened page", "not shown: " + hardening.note());
+                return; // the demonstration stopped there
+            }
             line(out, "hardened page", hardening.options() + ", sealed read-only");
             line(out, "  data", hardening.data());
             line(out, "  guard below", hardening.guardBelow());

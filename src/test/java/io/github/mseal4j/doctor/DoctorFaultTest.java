@@ -34,7 +34,17 @@ class DoctorFaultTest {
         String failure = (String) demonstration.get("failure");
         assertTrue(failure.contains("mseal(") && failure.contains("ENOMEM"), failure);
         assertEquals(Boolean.FALSE, demonstration.get("kernelReportsSealed"));
-        assertTrue(((String) json.get("verdict")).contains("could not seal"), (String) json.get("verdict"));
+        assertTrue(((String) json.get("verdict")).contains("demonstration failed"), (String) json.get("verdict"));
+    }
+
+    @Test
+    void withNoFileDescriptorLeftItStillReportsInJson() {
+        ChildJvm.Result result = run("no-fds", "--json");
+        assertFalse(result.stderr().contains("Exception in thread"), result.stderr());
+        assertEquals(1, result.exitStatus(), result.transcript());
+        Map<?, ?> json = (Map<?, ?>) MiniJson.parse(result.stdout().strip());
+        String failure = (String) ((Map<?, ?>) json.get("demonstration")).get("failure");
+        assertTrue(failure.contains("smaps"), failure);
     }
 
     @Test
@@ -45,7 +55,8 @@ class DoctorFaultTest {
         String text = result.stdout();
         assertTrue(text.lines().anyMatch(line -> line.startsWith("demonstration") && line.contains("FAILED")
             && line.contains("returned 0")), text);
-        assertTrue(text.lines().anyMatch(line -> line.startsWith("verdict") && line.contains("could not seal")), text);
+        assertTrue(text.lines().anyMatch(line -> line.startsWith("verdict") && line.contains("demonstration failed")),
+            text);
         assertTrue(text.contains("seal policy") && text.contains("mappings"), "the rest of the report: " + text);
     }
 }
