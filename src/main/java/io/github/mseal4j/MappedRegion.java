@@ -418,9 +418,12 @@ public final class MappedRegion implements AutoCloseable {
             }
             if (pages.any(from, to, SEALED)) {
                 throw new IllegalStateException(String.format(Locale.ROOT,
-                    "cannot change the protection of bytes [%d, %d) to %s: the range has sealed pages, whose"
-                        + " protection can never change (the kernel would answer EPERM): %s", offset,
-                    offset + byteSize, protection, describe(from, to)));
+                    "cannot change the protection of bytes [%d, %d) to %s: %s: %s", offset, offset + byteSize,
+                    protection, Mseal.support().available()
+                        ? "the range has sealed pages, whose protection can never change (the kernel would answer EPERM)"
+                        : "the range has pages that were to be sealed; with no mseal here (best-effort) they are not,"
+                            + " but their protection never changes all the same",
+                    describe(from, to)));
             }
             if (pages.any(from, to, page -> page.protection().compareTo(protection) > 0)) {
                 revokeSegments();
@@ -984,8 +987,12 @@ public final class MappedRegion implements AutoCloseable {
     @Override
     public String toString() {
         synchronized (lock) {
+            // An IMMUTABLE that fell back (best-effort, no immutable memory here) is ordinary memory: say so.
+            String shown = immutable && freeze == null
+                ? options.toString().replace("IMMUTABLE", "IMMUTABLE (unavailable: ordinary memory)")
+                : options.toString();
             return String.format(Locale.ROOT, "MappedRegion[%s, %d bytes%s%s: %s]", Errno.hex(address), byteSize,
-                options.isEmpty() ? "" : ", " + options, closed ? ", closed" : "", describe(0, pages.pages()));
+                options.isEmpty() ? "" : ", " + shown, closed ? ", closed" : "", describe(0, pages.pages()));
         }
     }
 

@@ -153,7 +153,8 @@ public final class Mseal {
      * @return a read-only segment of exactly {@code data.byteSize()} bytes
      * @throws NullPointerException if {@code data} is null
      * @throws IllegalStateException if {@code data}'s scope is closed
-     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy, or
+     *     {@code data} is larger than any mapping can be (2^48 bytes)
      * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
      * @throws SystemCallException if a system call fails
      */

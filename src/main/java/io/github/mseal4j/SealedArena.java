@@ -228,6 +228,11 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         }
         // Even a fresh reservation starts only page-aligned: a larger alignment may cost up to this much.
         long slack = byteAlignment > pageSize ? byteAlignment - pageSize : 0;
+        if (byteSize > MappedRegion.LARGEST_MAPPING - slack) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "an allocation of %d bytes at an"
+                + " alignment of %d is too large to map: with the slack its alignment needs it passes 2^48 bytes"
+                + " (256 TiB), more than any mapping made without an address hint", byteSize, byteAlignment));
+        }
         if (byteSize > chunkSize - slack) {
             return allocateWhole(byteSize, byteAlignment);
         }

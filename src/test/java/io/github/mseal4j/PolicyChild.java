@@ -40,6 +40,10 @@ public final class PolicyChild {
                 System.out.println("protect after sealReadOnly: allowed");
             } catch (IllegalStateException e) {
                 System.out.println("protect after sealReadOnly: refused");
+                System.out.println("refusal says: " + e.getMessage());
+            }
+            try (MappedRegion fallback = MappedRegion.allocate(page, MappingOption.IMMUTABLE)) {
+                System.out.println("immutable region says: " + fallback);
             }
             region.close();
             System.out.println("view after close: " + view.getString(0));
