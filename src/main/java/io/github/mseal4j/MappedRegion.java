@@ -245,12 +245,17 @@ public final class MappedRegion implements AutoCloseable {
             Protection first = simple ? protection : Protection.NONE;
             base = LibC.mmap(0, total + slack, Mman.prot(first), Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
         }
-        if (LibC.failed(base)) {
+        if (LibC.failed(base) || base == 0) {
             if (fd >= 0) {
                 Memfd.close(fd);
             }
             String flags = simple && immutable ? "PROT_READ|PROT_WRITE, MAP_SHARED, memfd"
                 : Mman.protName(simple ? protection : Protection.NONE) + ", MAP_PRIVATE|MAP_ANONYMOUS";
+            if (base == 0) {
+                // Without MAP_FIXED the kernel never places a mapping at address 0.
+                throw new IllegalStateException("mmap(0x0, " + (total + slack) + ", " + flags + ") returned 0x0:"
+                    + " nothing was mapped (a seccomp filter answering mmap with success would do this)");
+            }
             throw new SystemCallException("mmap", 0, total + slack, flags, (int) -base);
         }
         if (slack > 0) {

@@ -25,7 +25,8 @@ import java.util.function.Supplier;
  * with success without mapping anything. {@code arena-cannot-remap}: an immutable arena's seal fails
  * ({@code F_ADD_SEALS} gets EBUSY) and putting the writable mapping back fails too (ENOMEM).
  * {@code arena-cannot-reprotect}: an anonymous arena's seal fails (mseal gets ENOMEM) and making its memory
- * writable again fails too (EPERM).
+ * writable again fails too (EPERM). {@code fake-mmap}: a new mapping (of a length nothing else asks for) is
+ * answered with success, 0, without mapping anything.
  */
 public final class FaultAfterProbeChild {
     private FaultAfterProbeChild() {
@@ -109,6 +110,17 @@ public final class FaultAfterProbeChild {
                 System.out.println("region after: isSealed=" + immutable.isSealed());
                 report("freeze bytes", () -> "returned, reads "
                     + Mseal.freeze("frozen".getBytes(StandardCharsets.US_ASCII)).get(ValueLayout.JAVA_BYTE, 0));
+            }
+            case "fake-mmap" -> {
+                Seccomp.install(Rule.denyWhen(Call.MMAP, 1, 7 * page, 0), Rule.denyWhen(Call.MMAP, 1, 5 * page, 0));
+                for (MappingOption[] options : List.of(new MappingOption[0], new MappingOption[] {MappingOption.IMMUTABLE})) {
+                    int pages = options.length == 0 ? 7 : 5;
+                    report("allocate " + List.of(options), () -> {
+                        MappedRegion region = MappedRegion.allocate(pages * page, options);
+                        region.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // at address 0: SIGSEGV
+                        return "returned " + region;
+                    });
+                }
             }
             case "arena-cannot-remap", "arena-cannot-reprotect" -> {
                 boolean remap = args[0].equals("arena-cannot-remap");

@@ -77,6 +77,15 @@ class FaultAfterProbeTest {
     }
 
     @Test
+    void aNewMappingAnsweredWithSuccessButNoAddressIsRefused() {
+        String out = run("fake-mmap");
+        for (String what : List.of("allocate []", "allocate [IMMUTABLE]")) {
+            assertTrue(out.lines().anyMatch(line -> line.startsWith(what + ": IllegalStateException: mmap(")
+                && line.contains("nothing was mapped")), what + ": " + out);
+        }
+    }
+
+    @Test
     void anArenaWhoseFailedSealCannotBeUndoneRefusesToAllocateOverMemoryItCannotWrite() {
         for (String scenario : List.of("arena-cannot-remap", "arena-cannot-reprotect")) {
             String out = run(scenario);
