@@ -68,21 +68,23 @@ class FaultAfterProbeTest {
 
     @Test
     void aFileMappingThatSucceedsWithoutMappingIsCaughtAndNothingUnreadableIsHandedOut() {
-        String out = run("fake-fixed-mmap");
-        for (String what : List.of("region sealReadOnly", "freeze bytes")) {
-            assertTrue(out.lines().anyMatch(line -> line.startsWith(what + ": IllegalStateException: mmap(")
-                && line.contains("nothing was mapped")), what + ": " + out);
-        }
+        String out = refusedAsNothingMapped("fake-fixed-mmap", "region sealReadOnly", "freeze bytes");
         assertTrue(out.contains("region after: isSealed=false"), out);
     }
 
     @Test
     void aNewMappingAnsweredWithSuccessButNoAddressIsRefused() {
-        String out = run("fake-mmap");
-        for (String what : List.of("allocate []", "allocate [IMMUTABLE]")) {
-            assertTrue(out.lines().anyMatch(line -> line.startsWith(what + ": IllegalStateException: mmap(")
-                && line.contains("nothing was mapped")), what + ": " + out);
+        refusedAsNothingMapped("fake-mmap", "allocate []", "allocate [IMMUTABLE]");
+    }
+
+    /** Runs {@code scenario}; each of {@code what} must have been refused because mmap mapped nothing. */
+    private static String refusedAsNothingMapped(String scenario, String... what) {
+        String out = run(scenario);
+        for (String call : what) {
+            assertTrue(out.lines().anyMatch(line -> line.startsWith(call + ": IllegalStateException: mmap(")
+                && line.contains("nothing was mapped")), call + ": " + out);
         }
+        return out;
     }
 
     @Test

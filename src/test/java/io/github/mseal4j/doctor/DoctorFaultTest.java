@@ -23,13 +23,19 @@ class DoctorFaultTest {
         return ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED"), DoctorFaultChild.class, args);
     }
 
-    @Test
-    void aSealThatFailsIsReportedInTheJsonWithExitStatusOne() {
-        ChildJvm.Result result = run("enomem", "--json");
+    /** The doctor's JSON from a child run with {@code args}, which must end with exit status 1 and no stack trace. */
+    private static Map<?, ?> failedDemonstrationJson(String... args) {
+        ChildJvm.Result result = run(args);
         assertFalse(result.stderr().contains("Exception in thread"), result.stderr());
         assertEquals(1, result.exitStatus(), result.transcript());
         Map<?, ?> json = (Map<?, ?>) MiniJson.parse(result.stdout().strip());
         assertEquals(1L, json.get("exitStatus"));
+        return json;
+    }
+
+    @Test
+    void aSealThatFailsIsReportedInTheJsonWithExitStatusOne() {
+        Map<?, ?> json = failedDemonstrationJson("enomem", "--json");
         Map<?, ?> demonstration = (Map<?, ?>) json.get("demonstration");
         String failure = (String) demonstration.get("failure");
         assertTrue(failure.contains("mseal(") && failure.contains("ENOMEM"), failure);
@@ -39,10 +45,7 @@ class DoctorFaultTest {
 
     @Test
     void withNoFileDescriptorLeftItStillReportsInJson() {
-        ChildJvm.Result result = run("no-fds", "--json");
-        assertFalse(result.stderr().contains("Exception in thread"), result.stderr());
-        assertEquals(1, result.exitStatus(), result.transcript());
-        Map<?, ?> json = (Map<?, ?>) MiniJson.parse(result.stdout().strip());
+        Map<?, ?> json = failedDemonstrationJson("no-fds", "--json");
         String failure = (String) ((Map<?, ?>) json.get("demonstration")).get("failure");
         assertTrue(failure.contains("smaps"), failure);
     }
