@@ -75,17 +75,6 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     private static final long MAX_CHUNK_SIZE = 1L << 40;
     /** {@link Chunk#next} while sealing, and once sealed or closed: no allocation can succeed. */
     private static final long FROZEN = -1;
-    /**
-     * {@link Chunk#next} holds the offset of the next free byte in its low bits (chunks are at most
-     * {@link #MAX_CHUNK_SIZE}, and reservations below 2^48 bytes) and a generation above them, counted up each
-     * time a failed seal lets allocations resume. Without it, an allocation that read {@code next} and
-     * {@code committed} before a seal, and compare-and-set {@code next} after the seal failed and set it back to
-     * the same offset, would succeed against the {@code committed} it read before the seal trimmed the chunk.
-     */
-    private static final long OFFSET_MASK = (1L << 48) - 1;
-    private static final long GENERATION_ONE = 1L << 48;
-    /** Generations wrap within 15 bits, so a stamped {@code next} is never negative, never {@link #FROZEN}. */
-    private static final long GENERATION_MASK = Long.MAX_VALUE & ~OFFSET_MASK;
 
     private enum State { BUILDING, SEALING, PART_SEALED, UNUSABLE, SEALED, CLOSED }
 
@@ -113,10 +102,11 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     private static final class Chunk {
         final MappedRegion region;
         final long base;
-        /** The generation (high bits) and the offset of the next free byte (low bits): see {@link #OFFSET_MASK}. */
+        /**
+         * The offset of the next free byte. Once a seal has frozen it, it stays {@link #FROZEN}: should the seal
+         * fail, allocations resume in a new {@code Chunk} of the same region (see {@link #resumed()}).
+         */
         final AtomicLong next = new AtomicLong();
-        /** The generation {@code next} had when a seal froze it. */
-        long generation;
         volatile long committed;
         volatile MemorySegment view;
         long end;
@@ -133,6 +123,21 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
 
         boolean contains(long address, long byteSize) {
             return address >= base && address + byteSize <= base + sealedBytes;
+        }
+
+        /**
+         * This chunk, for allocations to resume after a failed seal: the same region and state, a new
+         * {@code next}. An allocation that read this chunk's {@code next} and {@code committed} before the seal
+         * then fails its compare-and-set against {@link #FROZEN}, instead of succeeding against the
+         * {@code committed} it read before the seal trimmed the chunk, as it would if {@code next} were set back
+         * to the same offset.
+         */
+        Chunk resumed() {
+            Chunk fresh = new Chunk(region, committed);
+            fresh.end = end;
+            fresh.used = used;
+            fresh.next.set(used);
+            return fresh;
         }
     }
 
@@ -228,12 +233,12 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         }
         // Even a fresh reservation starts only page-aligned: a larger alignment may cost up to this much.
         long slack = byteAlignment > pageSize ? byteAlignment - pageSize : 0;
-        if (byteSize > MappedRegion.LARGEST_MAPPING - slack) {
-            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "an allocation of %d bytes at an"
-                + " alignment of %d is too large to map: with the slack its alignment needs it passes 2^48 bytes"
-                + " (256 TiB), more than any mapping made without an address hint", byteSize, byteAlignment));
-        }
         if (byteSize > chunkSize - slack) {
+            if (byteSize > MappedRegion.LARGEST_MAPPING - slack) { // (chunks are far smaller: checked here only)
+                throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "an allocation of %d bytes"
+                    + " at an alignment of %d is too large to map: with the slack its alignment needs it passes 2^48"
+                    + " bytes (256 TiB), more than any mapping made without an address hint", byteSize, byteAlignment));
+            }
             return allocateWhole(byteSize, byteAlignment);
         }
         while (true) {
@@ -243,10 +248,9 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 if (next == FROZEN) {
                     throw frozen();
                 }
-                long offset = next & OFFSET_MASK;
-                long start = alignUp(chunk.base + offset, byteAlignment) - chunk.base;
+                long start = alignUp(chunk.base + next, byteAlignment) - chunk.base;
                 long end = start + byteSize;
-                if (end <= chunk.committed && chunk.next.compareAndSet(next, next - offset + end)) {
+                if (end <= chunk.committed && chunk.next.compareAndSet(next, end)) {
                     MemorySegment segment = chunk.view.asSlice(start, byteSize);
                     while (!segment.scope().isAlive()) {
                         // A seal() that failed replaced the views meanwhile; the allocation itself stands.
@@ -278,7 +282,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 if (next == FROZEN) {
                     throw frozen();
                 }
-                long end = alignUp(chunk.base + (next & OFFSET_MASK), byteAlignment) - chunk.base + byteSize;
+                long end = alignUp(chunk.base + next, byteAlignment) - chunk.base + byteSize;
                 if (end <= chunk.committed) {
                     return;
                 }
@@ -381,19 +385,14 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      */
     private void prepare() {
         for (Chunk chunk : chunks) {
-            long next = chunk.next.getAndSet(FROZEN);
-            chunk.used = next & OFFSET_MASK;
-            chunk.generation = next & GENERATION_MASK;
+            chunk.used = chunk.next.getAndSet(FROZEN);
         }
         state = State.SEALING;
         if (building != null) {
             try {
                 building.close();
             } catch (IllegalStateException e) {
-                for (Chunk chunk : chunks) {
-                    chunk.next.set(resumed(chunk));
-                }
-                state = State.BUILDING;
+                resumeAllocations();
                 throw new IllegalStateException("a segment of this arena is in use by a native call (for example"
                     + " I/O into it), so the arena cannot be sealed now; nothing was changed: retry when the call"
                     + " has returned", e);
@@ -504,10 +503,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         }
         for (Chunk chunk : chunks) {
             chunk.sealedBytes = 0;
-            chunk.view = LibC.view(chunk.base, chunk.committed, buildingArena());
-            chunk.next.set(resumed(chunk));
         }
-        state = State.BUILDING;
+        resumeAllocations();
         return failure;
     }
 
@@ -518,12 +515,20 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         return new IllegalStateException(e.getMessage() + "; " + note, e);
     }
 
-    /**
-     * {@code next} for allocations to resume where they stopped: the same offset in the next generation, so
-     * that no compare-and-set begun before the seal can succeed (see {@link #OFFSET_MASK}).
-     */
-    private static long resumed(Chunk chunk) {
-        return ((chunk.generation + GENERATION_ONE) & GENERATION_MASK) | chunk.used;
+    /** Allocations resume where they stopped, in {@linkplain Chunk#resumed() new chunk objects} with new views. */
+    private void resumeAllocations() {
+        Chunk was = current;
+        for (int i = 0; i < chunks.size(); i++) {
+            Chunk old = chunks.get(i);
+            Chunk fresh = old.resumed();
+            fresh.view = LibC.view(fresh.base, fresh.committed, buildingArena());
+            old.view = fresh.view; // for an allocation made before the seal that is still taking its view
+            chunks.set(i, fresh);
+            if (old == was) {
+                current = fresh;
+            }
+        }
+        state = State.BUILDING;
     }
 
     /**
