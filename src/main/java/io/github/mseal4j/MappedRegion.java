@@ -274,6 +274,7 @@ public final class MappedRegion implements AutoCloseable {
             } else if (!simple && protection != Protection.NONE) {
                 check(LibC.mprotect(address, size, Mman.prot(protection)), "mprotect", address, size,
                     Mman.protName(protection));
+                verifyProtected(address, size, pageSize, protection);
             }
             if (immutable && !options.contains(MappingOption.NO_FORK)) {
                 // No fork()ed child may hold a writable mapping of the file: it could write the data, and
@@ -1012,8 +1013,60 @@ public final class MappedRegion implements AutoCloseable {
             resynchronize();
             throw new SystemCallException("mprotect", start, length, Mman.protName(protection), errno);
         }
+        try {
+            verifyProtected(start, length, pageSize, protection);
+        } catch (IllegalStateException e) {
+            resynchronize();
+            throw e;
+        }
         pages.update(from, to, page -> page.withProtection(protection));
         Events.protectionChanged(start, length, Mman.protName(protection));
+    }
+
+    /**
+     * Makes sure an {@code mprotect} that returned 0 changed the protection: its first page is asked to be
+     * faulted in writable ({@code MADV_POPULATE_WRITE}, which the kernel refuses with EINVAL or EFAULT where the
+     * page cannot be written) and, where writing must fail, readable ({@code MADV_POPULATE_READ}). A seccomp
+     * filter answering mprotect with success without running it would otherwise make the library hand out a
+     * writable segment over memory that is not (the JVM dies at the first write), or seal memory writable that
+     * it reports read-only. One or two system calls; an answer that says nothing about the protection (ENOMEM,
+     * EINTR), or a kernel without these advices (before Linux 5.14), checks nothing.
+     */
+    private static void verifyProtected(long start, long length, long pageSize, Protection protection) {
+        if (!Populate.KNOWN) {
+            return;
+        }
+        int write = LibC.madvise(start, pageSize, Mman.MADV_POPULATE_WRITE);
+        boolean wrong = switch (protection) {
+            case READ_WRITE -> refused(write);
+            case READ -> write == 0 || refused(LibC.madvise(start, pageSize, Mman.MADV_POPULATE_READ));
+            case NONE -> write == 0 || LibC.madvise(start, pageSize, Mman.MADV_POPULATE_READ) == 0;
+        };
+        if (wrong) {
+            throw new IllegalStateException(String.format(Locale.ROOT, "mprotect(%s, %d, %s) returned 0, but the"
+                + " kernel then treated its first page as it was before: the protection did not change (a seccomp"
+                + " filter answering mprotect with success would do this)", Errno.hex(start), length,
+                Mman.protName(protection)));
+        }
+    }
+
+    /** The kernel's answer to a populate advice on a page whose protection does not allow that access. */
+    private static boolean refused(int errno) {
+        return errno == Errno.EINVAL || errno == Errno.EFAULT;
+    }
+
+    /** Whether the kernel knows the populate advices: {@code madvise(0, 0, advice)} answers 0 only then. */
+    private static final class Populate {
+        static final boolean KNOWN = known();
+
+        private static boolean known() {
+            try {
+                return LibC.madvise(0, 0, Mman.MADV_POPULATE_WRITE) == 0
+                    && LibC.madvise(0, 0, Mman.MADV_POPULATE_READ) == 0;
+            } catch (RuntimeException e) {
+                return false;
+            }
+        }
     }
 
     /**
@@ -1029,6 +1082,10 @@ public final class MappedRegion implements AutoCloseable {
         long all = pages.pages();
         boolean withGuards = guardBytes > 0 && !guardsSealed && from == 0 && to == all;
         if (byKernel) {
+            // Pages sealed already answer the check's mprotect with EPERM whatever this call does: check the
+            // others, run by run (one run, the whole range, in the common case).
+            List<Run> unsealedBefore = verifyAs == null ? List.of()
+                : pages.runs(from, to).stream().filter(run -> !run.page().sealed()).toList();
             int errno = withGuards ? LibC.mseal(address - guardBytes, length + 2 * guardBytes)
                 : LibC.mseal(start, length);
             if (errno != 0) {
@@ -1037,8 +1094,8 @@ public final class MappedRegion implements AutoCloseable {
                 throw new SystemCallException("mseal", withGuards ? address - guardBytes : start,
                     withGuards ? length + 2 * guardBytes : length, "0", errno);
             }
-            if (verifyAs != null) {
-                verifySealed(start, length, verifyAs);
+            for (Run run : unsealedBefore) {
+                verifySealed(address + run.from() * pageSize, (run.to() - run.from()) * pageSize, verifyAs);
             }
         }
         guardsSealed |= withGuards || guardBytes == 0;

@@ -28,6 +28,15 @@ final class Memfd {
             close(fd);
             throw new SystemCallException("ftruncate", 0, size, "memfd " + fd + ", " + size, errno);
         }
+        // Mapped past its end, a file faults every access (SIGBUS): make sure it has the size it was given.
+        long actual = LibC.lseek(fd, 0, Mman.SEEK_END);
+        if (actual != size) {
+            close(fd);
+            throw new IllegalStateException(String.format(java.util.Locale.ROOT, "ftruncate(memfd %d, %d) returned 0,"
+                + " but the file is %s: it was not sized (a seccomp filter answering ftruncate with success would"
+                + " do this), so it is not mapped", fd, size, actual < 0 ? "of unknown size (lseek: "
+                + Errno.name((int) -actual) + ")" : actual + " bytes"));
+        }
         return fd;
     }
 

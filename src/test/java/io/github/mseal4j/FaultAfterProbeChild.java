@@ -26,7 +26,11 @@ import java.util.function.Supplier;
  * ({@code F_ADD_SEALS} gets EBUSY) and putting the writable mapping back fails too (ENOMEM).
  * {@code arena-cannot-reprotect}: an anonymous arena's seal fails (mseal gets ENOMEM) and making its memory
  * writable again fails too (EPERM). {@code fake-mmap}: a new mapping (of a length nothing else asks for) is
- * answered with success, 0, without mapping anything.
+ * answered with success, 0, without mapping anything. {@code fake-protect-rw}, {@code fake-protect-read}: an
+ * {@code mprotect} of a region's pages is answered with success without changing them, when made writable
+ * again, and when made read-only on the way to a seal. {@code fake-ftruncate}: an immutable region's memfd is
+ * not sized. {@code fake-reseal}: a region with one page sealed already, whose whole-range mseal is answered
+ * with success without sealing the rest.
  */
 public final class FaultAfterProbeChild {
     private FaultAfterProbeChild() {
@@ -121,6 +125,45 @@ public final class FaultAfterProbeChild {
                         return "returned " + region;
                     });
                 }
+            }
+            case "fake-protect-rw" -> {
+                MappedRegion region = MappedRegion.allocate(3 * page);
+                region.protect(Protection.NONE);
+                Seccomp.install(Rule.denyWhen(Call.MPROTECT, 0, region.address(), 2, Mman.PROT_READ | Mman.PROT_WRITE, 0));
+                report("protect READ_WRITE", () -> {
+                    region.protect(Protection.READ_WRITE);
+                    region.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // where it is not writable: SIGSEGV
+                    return "returned, written";
+                });
+                System.out.println("region after: " + region);
+            }
+            case "fake-protect-read" -> {
+                MappedRegion region = MappedRegion.allocate(3 * page);
+                region.segment().setString(0, "data");
+                region.protect(0, page, Protection.READ);
+                Seccomp.install(Rule.denyWhen(Call.MPROTECT, 0, region.address() + page, 2, Mman.PROT_READ, 0));
+                report("sealReadOnly", () -> "returned " + region.sealReadOnly().getString(0));
+                System.out.println("isSealed=" + region.isSealed() + " kernel shows "
+                    + io.github.mseal4j.testing.AddressSpace.permissions(region.address() + page) + ", says " + region);
+            }
+            case "fake-ftruncate" -> {
+                Seccomp.install(Rule.denyWhen(Call.FTRUNCATE, 1, 5 * page, 0));
+                report("allocate IMMUTABLE", () -> {
+                    MappedRegion region = MappedRegion.allocate(5 * page, MappingOption.IMMUTABLE);
+                    region.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // a file of 0 bytes: SIGBUS
+                    return "returned, written";
+                });
+            }
+            case "fake-reseal" -> {
+                MappedRegion region = MappedRegion.allocate(2 * page);
+                region.protect(0, page, Protection.READ);
+                region.seal(0, page);
+                Seccomp.install(Rule.denyWhen(Call.MSEAL, 1, 2 * page, 0));
+                report("sealReadOnly", () -> {
+                    region.sealReadOnly();
+                    return "returned";
+                });
+                System.out.println("isSealed=" + region.isSealed() + " says " + region);
             }
             case "arena-cannot-remap", "arena-cannot-reprotect" -> {
                 boolean remap = args[0].equals("arena-cannot-remap");

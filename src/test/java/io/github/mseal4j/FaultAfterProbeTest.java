@@ -88,6 +88,33 @@ class FaultAfterProbeTest {
     }
 
     @Test
+    void anMprotectThatSucceedsWithoutChangingAnythingIsCaught() {
+        String out = run("fake-protect-rw");
+        assertTrue(out.lines().anyMatch(line -> line.startsWith("protect READ_WRITE: IllegalStateException: mprotect(")
+            && line.contains("did not change")), "no writable segment over inaccessible memory: " + out);
+        assertTrue(out.contains("region after: ") && out.contains("NONE"), "the region knows what the kernel did: " + out);
+        String sealed = run("fake-protect-read");
+        assertTrue(sealed.lines().anyMatch(line -> line.startsWith("sealReadOnly: IllegalStateException: mprotect(")
+            && line.contains("did not change")), "never sealed writable and called read-only: " + sealed);
+        assertTrue(sealed.contains("isSealed=false kernel shows rw-p"), sealed);
+    }
+
+    @Test
+    void aMemfdThatWasNotSizedIsCaughtBeforeItIsMapped() {
+        String out = run("fake-ftruncate");
+        assertTrue(out.lines().anyMatch(line -> line.startsWith("allocate IMMUTABLE: IllegalStateException: ftruncate(")
+            && line.contains("is 0 bytes")), out);
+    }
+
+    @Test
+    void aSealCheckIsNotFooledByAPageSealedBefore() {
+        String out = run("fake-reseal");
+        assertTrue(out.lines().anyMatch(line -> line.startsWith("sealReadOnly: IllegalStateException: mseal(")
+            && line.contains("not sealed")), out);
+        assertTrue(out.contains("isSealed=false") && !out.contains("[0, 2) READ sealed"), out);
+    }
+
+    @Test
     void anArenaWhoseFailedSealCannotBeUndoneRefusesToAllocateOverMemoryItCannotWrite() {
         for (String scenario : List.of("arena-cannot-remap", "arena-cannot-reprotect")) {
             String out = run(scenario);

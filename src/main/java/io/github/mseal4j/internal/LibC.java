@@ -104,6 +104,10 @@ public final class LibC {
     private static final MethodHandle FCNTL = link("fcntl",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
 
+    // off_t lseek(int fd, off_t offset, int whence);  https://man7.org/linux/man-pages/man2/lseek.2.html
+    private static final MethodHandle LSEEK = link("lseek",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+
     // int close(int fd);  https://man7.org/linux/man-pages/man2/close.2.html
     private static final MethodHandle CLOSE = link("close",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT));
@@ -259,6 +263,18 @@ public final class LibC {
         int result;
         try {
             result = (int) FCNTL.invokeExact(capture, fd, command, argument);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == -1 ? -errno(capture) : result;
+    }
+
+    /** {@code lseek(fd, offset, whence)}: the resulting offset, or {@code -errno}. */
+    public static long lseek(int fd, long offset, int whence) {
+        MemorySegment capture = capture();
+        long result;
+        try {
+            result = (long) LSEEK.invokeExact(capture, fd, offset, whence);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -45,6 +45,10 @@ public final class Mman {
     public static final int MADV_WIPEONFORK = 18;
     /** MADV_POPULATE_WRITE, asm-generic/mman-common.h, Linux 5.14: fault pages in writable, in one call. */
     public static final int MADV_POPULATE_WRITE = 23;
+    /** MADV_POPULATE_READ, Linux 5.14: fault pages in readable; EFAULT where they cannot be read. */
+    public static final int MADV_POPULATE_READ = 22;
+    /** SEEK_END, for {@code lseek}: the offset is the file's size. */
+    public static final int SEEK_END = 2;
 
     /** MFD_CLOEXEC, uapi/linux/memfd.h. */
     public static final int MFD_CLOEXEC = 0x1;

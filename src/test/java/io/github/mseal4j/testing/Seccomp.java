@@ -12,7 +12,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
 
 /**
  * Test helper (not API): installs a seccomp filter on the whole process that answers chosen system calls with
@@ -54,19 +53,24 @@ public final class Seccomp {
     }
 
     /**
-     * Deny {@code call} with {@code errno}; when {@code argument} is given, only if argument
-     * {@code argumentIndex} (its low 32 bits) equals it. An errno of 0 answers the call with success
-     * without running it, as a malicious filter could.
+     * Deny {@code call} with {@code errno}, only if every {@code {index, value}} of {@code arguments} matches:
+     * the low 32 bits of that argument equal the value. An errno of 0 answers the call with success without
+     * running it, as a malicious filter could.
      */
-    public record Rule(Call call, int errno, int argumentIndex, OptionalLong argument) {
+    public record Rule(Call call, int errno, List<long[]> arguments) {
         /** Deny every {@code call}. */
         public static Rule deny(Call call, int errno) {
-            return new Rule(call, errno, 0, OptionalLong.empty());
+            return new Rule(call, errno, List.of());
         }
 
         /** Deny {@code call} when its argument {@code index} is {@code value}. */
         public static Rule denyWhen(Call call, int index, long value, int errno) {
-            return new Rule(call, errno, index, OptionalLong.of(value));
+            return new Rule(call, errno, List.<long[]>of(new long[] {index, value}));
+        }
+
+        /** Deny {@code call} when its argument {@code index} is {@code value} and {@code index2} is {@code value2}. */
+        public static Rule denyWhen(Call call, int index, long value, int index2, long value2, int errno) {
+            return new Rule(call, errno, List.of(new long[] {index, value}, new long[] {index2, value2}));
         }
     }
 
@@ -94,18 +98,19 @@ public final class Seccomp {
         program.add(new long[] {BPF_LD_W_ABS, 0, 0, DATA_ARCH});
         int body = 0;
         for (Rule rule : rules) {
-            body += rule.argument().isPresent() ? 5 : 3;
+            body += 3 + 2 * rule.arguments().size();
         }
         program.add(new long[] {BPF_JMP_JEQ_K, 0, body, auditArch}); // another ABI: allow
         for (Rule rule : rules) {
             int ret = SECCOMP_RET_ERRNO | (rule.errno() & 0xffff);
+            // Each mismatch jumps past the rest of this rule: its loads, its compares and its return.
+            int k = rule.arguments().size();
             program.add(new long[] {BPF_LD_W_ABS, 0, 0, DATA_NR});
-            if (rule.argument().isPresent()) {
-                program.add(new long[] {BPF_JMP_JEQ_K, 0, 3, rule.call().number()});
-                program.add(new long[] {BPF_LD_W_ABS, 0, 0, DATA_ARGS + 8L * rule.argumentIndex()});
-                program.add(new long[] {BPF_JMP_JEQ_K, 0, 1, rule.argument().getAsLong() & 0xffff_ffffL});
-            } else {
-                program.add(new long[] {BPF_JMP_JEQ_K, 0, 1, rule.call().number()});
+            program.add(new long[] {BPF_JMP_JEQ_K, 0, 2L * k + 1, rule.call().number()});
+            for (int i = 0; i < k; i++) {
+                long[] argument = rule.arguments().get(i);
+                program.add(new long[] {BPF_LD_W_ABS, 0, 0, DATA_ARGS + 8L * argument[0]});
+                program.add(new long[] {BPF_JMP_JEQ_K, 0, 2L * (k - i) - 1, argument[1] & 0xffff_ffffL});
             }
             program.add(new long[] {BPF_RET_K, 0, 0, ret});
         }
