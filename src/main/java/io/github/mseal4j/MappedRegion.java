@@ -162,7 +162,9 @@ public final class MappedRegion implements AutoCloseable {
      * before any sealing). If one cannot be applied (for example {@link MappingOption#LOCKED} beyond
      * {@code RLIMIT_MEMLOCK}), everything is unmapped again and the exception says why: the region is never
      * returned with an option silently missing (the one exception is {@link MappingOption#IMMUTABLE} under the
-     * best-effort policy where immutable memory is not available; see there).
+     * best-effort policy where immutable memory is not available; see there). The {@code madvise} and
+     * {@code mlock} that apply {@code NO_DUMP}, {@code NO_FORK} and {@code LOCKED} are taken at their word: a
+     * seccomp filter answering them with success without running them would go unnoticed (smaps shows it).
      *
      * {@snippet :
      * try (MappedRegion secret = MappedRegion.allocate(32, MappingOption.IMMUTABLE, MappingOption.GUARD_PAGES,
