@@ -276,7 +276,7 @@ public final class MappedRegion implements AutoCloseable {
             } else if (!simple && protection != Protection.NONE) {
                 check(LibC.mprotect(address, size, Mman.prot(protection)), "mprotect", address, size,
                     Mman.protName(protection));
-                verifyProtected(address, size, pageSize, protection);
+                verifyProtected(address, size, pageSize, Protection.NONE, protection);
             }
             if (immutable && !options.contains(MappingOption.NO_FORK)) {
                 // No fork()ed child may hold a writable mapping of the file: it could write the data, and
@@ -1016,7 +1016,7 @@ public final class MappedRegion implements AutoCloseable {
             throw new SystemCallException("mprotect", start, length, Mman.protName(protection), errno);
         }
         try {
-            verifyProtected(start, length, pageSize, protection);
+            verifyProtected(start, length, pageSize, pages.pageAt(from).protection(), protection);
         } catch (IllegalStateException e) {
             resynchronize();
             throw e;
@@ -1026,29 +1026,35 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
-     * Makes sure an {@code mprotect} that returned 0 changed the protection: its first page is asked to be
-     * faulted in writable ({@code MADV_POPULATE_WRITE}, which the kernel refuses with EINVAL or EFAULT where the
-     * page cannot be written) and, where writing must fail, readable ({@code MADV_POPULATE_READ}). A seccomp
-     * filter answering mprotect with success without running it would otherwise make the library hand out a
-     * writable segment over memory that is not (the JVM dies at the first write), or seal memory writable that
-     * it reports read-only. One or two system calls; an answer that says nothing about the protection (ENOMEM,
-     * EINTR), or a kernel without these advices (before Linux 5.14), checks nothing.
+     * Makes sure an {@code mprotect} that returned 0 changed the protection of its first page from
+     * {@code before} to {@code after}, asking the kernel to fault that page in for the one access that tells
+     * the two apart ({@code MADV_POPULATE_READ} or {@code MADV_POPULATE_WRITE}, which it refuses with EINVAL or
+     * EFAULT where the protection forbids the access). A seccomp filter answering mprotect with success without
+     * running it would otherwise make the library hand out a writable segment over memory that is not (the JVM
+     * dies at the first write), or seal memory writable that it reports read-only. One system call. The probe
+     * is chosen to change nothing where the mprotect was real, except from read-only to writable, where the
+     * write probe faults the page in, as the first write would. An answer that says nothing about the
+     * protection (ENOMEM, EINTR), or a kernel without these advices (before Linux 5.14), checks nothing.
      */
-    private static void verifyProtected(long start, long length, long pageSize, Protection protection) {
-        if (!Populate.KNOWN) {
+    private static void verifyProtected(long start, long length, long pageSize, Protection before, Protection after) {
+        if (before == after || !Populate.KNOWN) {
             return;
         }
-        int write = LibC.madvise(start, pageSize, Mman.MADV_POPULATE_WRITE);
-        boolean wrong = switch (protection) {
-            case READ_WRITE -> refused(write);
-            case READ -> write == 0 || refused(LibC.madvise(start, pageSize, Mman.MADV_POPULATE_READ));
-            case NONE -> write == 0 || LibC.madvise(start, pageSize, Mman.MADV_POPULATE_READ) == 0;
-        };
+        boolean wrong;
+        if (after == Protection.NONE) {
+            wrong = LibC.madvise(start, pageSize, Mman.MADV_POPULATE_READ) == 0; // still readable
+        } else if (before == Protection.NONE) {
+            wrong = refused(LibC.madvise(start, pageSize, Mman.MADV_POPULATE_READ)); // still inaccessible
+        } else if (after == Protection.READ) {
+            wrong = LibC.madvise(start, pageSize, Mman.MADV_POPULATE_WRITE) == 0; // still writable
+        } else {
+            wrong = refused(LibC.madvise(start, pageSize, Mman.MADV_POPULATE_WRITE)); // still read-only
+        }
         if (wrong) {
             throw new IllegalStateException(String.format(Locale.ROOT, "mprotect(%s, %d, %s) returned 0, but the"
-                + " kernel then treated its first page as it was before: the protection did not change (a seccomp"
-                + " filter answering mprotect with success would do this)", Errno.hex(start), length,
-                Mman.protName(protection)));
+                + " kernel then treated its first page as %s: the protection did not change (a seccomp filter"
+                + " answering mprotect with success would do this)", Errno.hex(start), length,
+                Mman.protName(after), before));
         }
     }
 

@@ -69,25 +69,42 @@ public final class MapLimitChild {
      * filler can land there and merge with it (mmap places new mappings top-down, so fillers land right below).
      */
     private static void closeGuarded() throws Exception {
-        MappedRegion region = guardedNone();
-        long start = region.address() - PAGE;
-        long end = region.address() + 2 * PAGE;
+        // A slot beside the region may be taken already by another PROT_NONE mapping (a thread stack's guard
+        // zone, say), which merges with it: take another region then, up to a few times.
+        MappedRegion region = null;
         List<Long> neighbours = new ArrayList<>();
-        for (long at : new long[] {start - PAGE, end}) {
-            long mapped = LibC.mmap(at, PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS
-                | Mman.MAP_FIXED_NOREPLACE, -1, 0);
-            if (mapped == at) {
-                neighbours.add(at);
-            } else if (!LibC.failed(mapped)) {
-                LibC.munmap(mapped, PAGE); // an old kernel that took the flag as a hint
+        List<MappedRegion> merged = new ArrayList<>();
+        for (int attempt = 0; attempt < 8 && region == null; attempt++) {
+            MappedRegion candidate = guardedNone();
+            long start = candidate.address() - PAGE;
+            long end = candidate.address() + 2 * PAGE;
+            for (long at : new long[] {start - PAGE, end}) {
+                long mapped = LibC.mmap(at, PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE
+                    | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED_NOREPLACE, -1, 0);
+                if (mapped == at) {
+                    neighbours.add(at);
+                } else if (!LibC.failed(mapped)) {
+                    LibC.munmap(mapped, PAGE); // an old kernel that took the flag as a hint
+                }
+            }
+            Smaps.Vma around = Smaps.read(candidate.address(), candidate.address() + 1).getFirst();
+            if (around.start() < start || around.end() > end) {
+                merged.add(candidate);
+            } else {
+                region = candidate;
             }
         }
-        Smaps.Vma around = Smaps.read(region.address(), region.address() + 1).getFirst();
-        System.out.println("merged with a neighbour=" + (around.start() < start || around.end() > end));
+        System.out.println("merged with a neighbour=" + (region == null));
+        if (region == null) {
+            return;
+        }
         closeAtTheLimit(region);
         printLeft(region);
         for (long at : neighbours) {
             LibC.munmap(at, PAGE);
+        }
+        for (MappedRegion other : merged) {
+            other.close();
         }
     }
 
