@@ -1063,14 +1063,33 @@ public final class MappedRegion implements AutoCloseable {
         return errno == Errno.EINVAL || errno == Errno.EFAULT;
     }
 
-    /** Whether the kernel knows the populate advices: {@code madvise(0, 0, advice)} answers 0 only then. */
+    /**
+     * Whether the populate advices answer here as {@link #verifyProtected} reads them, tried once on a scratch
+     * page: both succeed on a writable page, the write advice is refused on a read-only one, the read advice on
+     * an inaccessible one. A kernel without them (before 5.14), or a sandbox that implements them differently,
+     * gets no check rather than false alarms.
+     */
     private static final class Populate {
         static final boolean KNOWN = known();
 
         private static boolean known() {
             try {
-                return LibC.madvise(0, 0, Mman.MADV_POPULATE_WRITE) == 0
-                    && LibC.madvise(0, 0, Mman.MADV_POPULATE_READ) == 0;
+                long page = LibC.pageSize();
+                long scratch = LibC.mmap(0, page, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE
+                    | Mman.MAP_ANONYMOUS, -1, 0);
+                if (LibC.failed(scratch) || scratch == 0) {
+                    return false;
+                }
+                try {
+                    return LibC.madvise(scratch, page, Mman.MADV_POPULATE_READ) == 0
+                        && LibC.madvise(scratch, page, Mman.MADV_POPULATE_WRITE) == 0
+                        && LibC.mprotect(scratch, page, Mman.PROT_READ) == 0
+                        && refused(LibC.madvise(scratch, page, Mman.MADV_POPULATE_WRITE))
+                        && LibC.mprotect(scratch, page, Mman.PROT_NONE) == 0
+                        && refused(LibC.madvise(scratch, page, Mman.MADV_POPULATE_READ));
+                } finally {
+                    LibC.munmap(scratch, page);
+                }
             } catch (RuntimeException e) {
                 return false;
             }
