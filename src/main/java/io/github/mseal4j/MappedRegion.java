@@ -276,7 +276,7 @@ public final class MappedRegion implements AutoCloseable {
             } else if (!simple && protection != Protection.NONE) {
                 check(LibC.mprotect(address, size, Mman.prot(protection)), "mprotect", address, size,
                     Mman.protName(protection));
-                verifyProtected(address, size, pageSize, Protection.NONE, protection);
+                verifyProtected(address, size, address, pageSize, Protection.NONE, protection);
             }
             if (immutable && !options.contains(MappingOption.NO_FORK)) {
                 // No fork()ed child may hold a writable mapping of the file: it could write the data, and
@@ -1016,7 +1016,14 @@ public final class MappedRegion implements AutoCloseable {
             throw new SystemCallException("mprotect", start, length, Mman.protName(protection), errno);
         }
         try {
-            verifyProtected(start, length, pageSize, pages.pageAt(from).protection(), protection);
+            // A call is faked whole: one page that had another protection tells whether this one took.
+            for (Run run : pages.runs(from, to)) {
+                if (run.page().protection() != protection) {
+                    verifyProtected(start, length, address + run.from() * pageSize, pageSize,
+                        run.page().protection(), protection);
+                    break;
+                }
+            }
         } catch (IllegalStateException e) {
             resynchronize();
             throw e;
@@ -1026,7 +1033,8 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
-     * Makes sure an {@code mprotect} that returned 0 changed the protection of its first page from
+     * Makes sure an {@code mprotect(start, length)} that returned 0 changed the protection of the page at
+     * {@code probe} from
      * {@code before} to {@code after}, asking the kernel to fault that page in for the one access that tells
      * the two apart ({@code MADV_POPULATE_READ} or {@code MADV_POPULATE_WRITE}, which it refuses with EINVAL or
      * EFAULT where the protection forbids the access). A seccomp filter answering mprotect with success without
@@ -1036,25 +1044,26 @@ public final class MappedRegion implements AutoCloseable {
      * write probe faults the page in, as the first write would. An answer that says nothing about the
      * protection (ENOMEM, EINTR), or a kernel without these advices (before Linux 5.14), checks nothing.
      */
-    private static void verifyProtected(long start, long length, long pageSize, Protection before, Protection after) {
-        if (before == after || !Populate.KNOWN) {
+    private static void verifyProtected(long start, long length, long probe, long pageSize, Protection before,
+                                        Protection after) {
+        if (before == after || !Populate.known()) {
             return;
         }
         boolean wrong;
         if (after == Protection.NONE) {
-            wrong = LibC.madvise(start, pageSize, Mman.MADV_POPULATE_READ) == 0; // still readable
+            wrong = LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_READ) == 0; // still readable
         } else if (before == Protection.NONE) {
-            wrong = refused(LibC.madvise(start, pageSize, Mman.MADV_POPULATE_READ)); // still inaccessible
+            wrong = refused(LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_READ)); // still inaccessible
         } else if (after == Protection.READ) {
-            wrong = LibC.madvise(start, pageSize, Mman.MADV_POPULATE_WRITE) == 0; // still writable
+            wrong = LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_WRITE) == 0; // still writable
         } else {
-            wrong = refused(LibC.madvise(start, pageSize, Mman.MADV_POPULATE_WRITE)); // still read-only
+            wrong = refused(LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_WRITE)); // still read-only
         }
         if (wrong) {
             throw new IllegalStateException(String.format(Locale.ROOT, "mprotect(%s, %d, %s) returned 0, but the"
-                + " kernel then treated its first page as %s: the protection did not change (a seccomp filter"
-                + " answering mprotect with success would do this)", Errno.hex(start), length,
-                Mman.protName(after), before));
+                + " kernel then treated the page at %s as %s: the protection did not change (a seccomp filter"
+                + " answering mprotect with success would do this)", Errno.hex(start), length, Mman.protName(after),
+                Errno.hex(probe), before));
         }
     }
 
@@ -1064,34 +1073,61 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
-     * Whether the populate advices answer here as {@link #verifyProtected} reads them, tried once on a scratch
-     * page: both succeed on a writable page, the write advice is refused on a read-only one, the read advice on
-     * an inaccessible one. A kernel without them (before 5.14), or a sandbox that implements them differently,
-     * gets no check rather than false alarms.
+     * Whether the populate advices answer here as {@link #verifyProtected} reads them, tried on scratch pages
+     * mapped with each protection (no mprotect, whose answers are what is being checked): both succeed on a
+     * writable page, the write advice is refused on a read-only one, the read advice on an inaccessible one.
+     * A kernel without them (before 5.14), or a sandbox that implements them differently, gets no check rather
+     * than false alarms. A scratch mapping that cannot be made decides nothing: it is tried again next time.
      */
     private static final class Populate {
-        static final boolean KNOWN = known();
+        private static final int UNKNOWN = 0;
+        private static final int YES = 1;
+        private static final int NO = 2;
+        private static volatile int answer = UNKNOWN;
 
-        private static boolean known() {
+        static boolean known() {
+            int known = answer;
+            if (known == UNKNOWN) {
+                known = calibrate();
+                if (known != UNKNOWN) {
+                    answer = known;
+                }
+            }
+            return known == YES;
+        }
+
+        private static int calibrate() {
             try {
                 long page = LibC.pageSize();
-                long scratch = LibC.mmap(0, page, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE
-                    | Mman.MAP_ANONYMOUS, -1, 0);
-                if (LibC.failed(scratch) || scratch == 0) {
-                    return false;
-                }
+                long[] scratch = new long[3];
+                int[] protections = {Mman.PROT_READ | Mman.PROT_WRITE, Mman.PROT_READ, Mman.PROT_NONE};
                 try {
-                    return LibC.madvise(scratch, page, Mman.MADV_POPULATE_READ) == 0
-                        && LibC.madvise(scratch, page, Mman.MADV_POPULATE_WRITE) == 0
-                        && LibC.mprotect(scratch, page, Mman.PROT_READ) == 0
-                        && refused(LibC.madvise(scratch, page, Mman.MADV_POPULATE_WRITE))
-                        && LibC.mprotect(scratch, page, Mman.PROT_NONE) == 0
-                        && refused(LibC.madvise(scratch, page, Mman.MADV_POPULATE_READ));
+                    for (int i = 0; i < 3; i++) {
+                        long at = LibC.mmap(0, page, protections[i], Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
+                        if (LibC.failed(at) || at == 0) {
+                            return UNKNOWN;
+                        }
+                        scratch[i] = at;
+                    }
+                    boolean expected = LibC.madvise(scratch[0], page, Mman.MADV_POPULATE_READ) == 0
+                        && LibC.madvise(scratch[0], page, Mman.MADV_POPULATE_WRITE) == 0
+                        && LibC.madvise(scratch[1], page, Mman.MADV_POPULATE_READ) == 0
+                        && refused(LibC.madvise(scratch[1], page, Mman.MADV_POPULATE_WRITE))
+                        && refused(LibC.madvise(scratch[2], page, Mman.MADV_POPULATE_READ));
+                    if (!expected) {
+                        LOG.log(System.Logger.Level.DEBUG, "mseal4j: the populate advices do not answer as"
+                            + " expected here; what mprotect reports is not double-checked");
+                    }
+                    return expected ? YES : NO;
                 } finally {
-                    LibC.munmap(scratch, page);
+                    for (long at : scratch) {
+                        if (at != 0) {
+                            LibC.munmap(at, page);
+                        }
+                    }
                 }
             } catch (RuntimeException e) {
-                return false;
+                return NO;
             }
         }
     }
@@ -1122,7 +1158,8 @@ public final class MappedRegion implements AutoCloseable {
                     withGuards ? length + 2 * guardBytes : length, "0", errno);
             }
             for (Run run : unsealedBefore) {
-                verifySealed(address + run.from() * pageSize, (run.to() - run.from()) * pageSize, verifyAs);
+                verifySealed(withGuards ? address - guardBytes : start, withGuards ? length + 2 * guardBytes : length,
+                    address + run.from() * pageSize, (run.to() - run.from()) * pageSize, verifyAs);
             }
         }
         guardsSealed |= withGuards || guardBytes == 0;
@@ -1151,13 +1188,15 @@ public final class MappedRegion implements AutoCloseable {
      * with 0 without running it would otherwise make the library report sealed what is not. (One system call;
      * the plain {@code seal()} leaves this to {@link #isSealed()}.)
      */
-    private static void verifySealed(long start, long length, Protection protection) {
+    private static void verifySealed(long callStart, long callLength, long start, long length,
+                                     Protection protection) {
         int errno = LibC.mprotect(start, length, Mman.prot(protection));
         if (errno != Errno.EPERM) {
             throw new IllegalStateException(String.format(Locale.ROOT, "mseal(%s, %d, 0) returned 0, but the kernel"
-                + " then answered a no-op mprotect of the range with %s instead of EPERM: the range is not sealed (a"
+                + " then answered a no-op mprotect(%s, %d) with %s instead of EPERM: the range is not sealed (a"
                 + " seccomp filter answering mseal with success would do this); nothing is reported sealed",
-                Errno.hex(start), length, errno == 0 ? "success" : Errno.name(errno)));
+                Errno.hex(callStart), callLength, Errno.hex(start), length,
+                errno == 0 ? "success" : Errno.name(errno)));
         }
     }
 

@@ -33,9 +33,9 @@ final class Memfd {
         if (actual != size) {
             close(fd);
             throw new IllegalStateException(String.format(java.util.Locale.ROOT, "ftruncate(memfd %d, %d) returned 0,"
-                + " but the file is %s: it was not sized (a seccomp filter answering ftruncate with success would"
-                + " do this), so it is not mapped", fd, size, actual < 0 ? "of unknown size (lseek: "
-                + Errno.name((int) -actual) + ")" : actual + " bytes"));
+                + " but lseek(SEEK_END) then answered %s: the file is not known to have its size (a seccomp filter"
+                + " answering ftruncate, or lseek, with success without running it would do this), so it is not"
+                + " mapped", fd, size, actual < 0 ? Errno.name((int) -actual) : actual + " bytes"));
         }
         return fd;
     }

@@ -246,6 +246,9 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             if (chunk != null) {
                 long next = chunk.next.get();
                 if (next == FROZEN) {
+                    if (state == State.BUILDING && chunk != current) {
+                        continue; // a failed seal resumed allocations in a new chunk object meanwhile
+                    }
                     throw frozen();
                 }
                 long start = alignUp(chunk.base + next, byteAlignment) - chunk.base;

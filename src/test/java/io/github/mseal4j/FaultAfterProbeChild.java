@@ -30,7 +30,9 @@ import java.util.function.Supplier;
  * {@code mprotect} of a region's pages is answered with success without changing them, when made writable
  * again, and when made read-only on the way to a seal. {@code fake-ftruncate}: an immutable region's memfd is
  * not sized. {@code fake-reseal}: a region with one page sealed already, whose whole-range mseal is answered
- * with success without sealing the rest.
+ * with success without sealing the rest. {@code fake-mixed-protect}: the same lie about a range whose first
+ * page has the protection asked already. {@code fake-first-protect}: the lie is told from the process's first
+ * mprotect of one page on.
  */
 public final class FaultAfterProbeChild {
     private FaultAfterProbeChild() {
@@ -145,6 +147,32 @@ public final class FaultAfterProbeChild {
                 report("sealReadOnly", () -> "returned " + region.sealReadOnly().getString(0));
                 System.out.println("isSealed=" + region.isSealed() + " kernel shows "
                     + io.github.mseal4j.testing.AddressSpace.permissions(region.address() + page) + ", says " + region);
+            }
+            case "fake-mixed-protect" -> {
+                MappedRegion writable = MappedRegion.allocate(4 * page);
+                writable.protect(page, 3 * page, Protection.NONE);
+                MappedRegion readable = MappedRegion.allocate(4 * page);
+                readable.protect(0, page, Protection.READ);
+                Seccomp.install(Rule.denyWhen(Call.MPROTECT, 0, writable.address(), 2, Mman.PROT_READ | Mman.PROT_WRITE, 0),
+                    Rule.denyWhen(Call.MPROTECT, 0, readable.address(), 2, Mman.PROT_READ, 0));
+                report("protect READ_WRITE", () -> {
+                    writable.protect(Protection.READ_WRITE);
+                    writable.segment().set(ValueLayout.JAVA_BYTE, 2 * page, (byte) 1); // PROT_NONE there: SIGSEGV
+                    return "returned, written";
+                });
+                report("protect READ", () -> {
+                    readable.protect(0, 3 * page, Protection.READ);
+                    return "returned, then sealReadOnly " + (readable.sealReadOnly() != null) + ", kernel shows "
+                        + io.github.mseal4j.testing.AddressSpace.permissions(readable.address() + 2 * page);
+                });
+            }
+            case "fake-first-protect" -> {
+                Seccomp.install(Rule.denyWhen(Call.MPROTECT, 1, page, 2, Mman.PROT_READ, 0));
+                MappedRegion region = MappedRegion.allocate(2 * page);
+                report("protect READ", () -> {
+                    region.protect(0, page, Protection.READ);
+                    return "returned, kernel shows " + io.github.mseal4j.testing.AddressSpace.permissions(region.address());
+                });
             }
             case "fake-ftruncate" -> {
                 Seccomp.install(Rule.denyWhen(Call.FTRUNCATE, 1, 5 * page, 0));

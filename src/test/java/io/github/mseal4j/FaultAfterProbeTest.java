@@ -100,10 +100,22 @@ class FaultAfterProbeTest {
     }
 
     @Test
+    void anMprotectLieIsCaughtWhateverTheFirstPageOfTheRangeWasAndFromTheFirstCallOn() {
+        String out = run("fake-mixed-protect");
+        for (String what : List.of("protect READ_WRITE", "protect READ")) {
+            assertTrue(out.lines().anyMatch(line -> line.startsWith(what + ": IllegalStateException: mprotect(")
+                && line.contains("did not change")), what + ": " + out);
+        }
+        String first = run("fake-first-protect");
+        assertTrue(first.lines().anyMatch(line -> line.startsWith("protect READ: IllegalStateException: mprotect(")
+            && line.contains("did not change")), first);
+    }
+
+    @Test
     void aMemfdThatWasNotSizedIsCaughtBeforeItIsMapped() {
         String out = run("fake-ftruncate");
         assertTrue(out.lines().anyMatch(line -> line.startsWith("allocate IMMUTABLE: IllegalStateException: ftruncate(")
-            && line.contains("is 0 bytes")), out);
+            && line.contains("answered 0 bytes")), out);
     }
 
     @Test
