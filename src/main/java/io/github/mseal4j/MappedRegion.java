@@ -1041,29 +1041,51 @@ public final class MappedRegion implements AutoCloseable {
      * running it would otherwise make the library hand out a writable segment over memory that is not (the JVM
      * dies at the first write), or seal memory writable that it reports read-only. One system call. The probe
      * is chosen to change nothing where the mprotect was real, except from read-only to writable, where the
-     * write probe faults the page in, as the first write would. An answer that says nothing about the
-     * protection (ENOMEM, EINTR), or a kernel without these advices (before Linux 5.14), checks nothing.
+     * write probe faults the page in, as the first write would. Where the advices cannot answer just now (an
+     * answer that says nothing, such as ENOMEM; no scratch page for their calibration at the mapping limit), the
+     * check reads smaps instead; a kernel without them (before Linux 5.14) gets no check.
      */
     private static void verifyProtected(long start, long length, long probe, long pageSize, Protection before,
                                         Protection after) {
-        if (before == after || !Populate.known()) {
+        if (before == after) {
             return;
         }
+        int known = Populate.known();
         boolean wrong;
-        if (after == Protection.NONE) {
+        if (known == Populate.NO) {
+            return;
+        } else if (known == Populate.UNKNOWN) {
+            wrong = !protectionInKernel(probe, after); // no scratch mapping could be made just now (at the limit)
+        } else if (after == Protection.NONE) {
             wrong = LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_READ) == 0; // still readable
         } else if (before == Protection.NONE) {
             wrong = refused(LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_READ)); // still inaccessible
-        } else if (after == Protection.READ) {
-            wrong = LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_WRITE) == 0; // still writable
         } else {
-            wrong = refused(LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_WRITE)); // still read-only
+            int write = LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_WRITE);
+            boolean telling = write == 0 || refused(write);
+            // An answer that tells nothing (ENOMEM under memory pressure, EINTR): ask smaps instead.
+            wrong = !telling ? !protectionInKernel(probe, after)
+                : after == Protection.READ ? write == 0 // still writable
+                : refused(write); // still read-only
         }
         if (wrong) {
             throw new IllegalStateException(String.format(Locale.ROOT, "mprotect(%s, %d, %s) returned 0, but the"
                 + " kernel then treated the page at %s as %s: the protection did not change (a seccomp filter"
                 + " answering mprotect with success would do this)", Errno.hex(start), length, Mman.protName(after),
                 Errno.hex(probe), before));
+        }
+    }
+
+    /**
+     * Whether smaps shows the page at {@code probe} with {@code protection}: the slower check, for when the
+     * populate advices cannot answer. True when smaps cannot be read either (nothing to go on).
+     */
+    private static boolean protectionInKernel(long probe, Protection protection) {
+        try {
+            List<Smaps.Vma> vmas = Smaps.read(probe, probe + 1);
+            return !vmas.isEmpty() && vmas.getFirst().protection() == protection;
+        } catch (RuntimeException e) {
+            return true;
         }
     }
 
@@ -1077,15 +1099,17 @@ public final class MappedRegion implements AutoCloseable {
      * mapped with each protection (no mprotect, whose answers are what is being checked): both succeed on a
      * writable page, the write advice is refused on a read-only one, the read advice on an inaccessible one.
      * A kernel without them (before 5.14), or a sandbox that implements them differently, gets no check rather
-     * than false alarms. A scratch mapping that cannot be made decides nothing: it is tried again next time.
+     * than false alarms. A scratch mapping that cannot be made (at {@code vm.max_map_count}, say) decides
+     * nothing: that check reads smaps instead, and the advices are tried again next time.
      */
     private static final class Populate {
-        private static final int UNKNOWN = 0;
-        private static final int YES = 1;
-        private static final int NO = 2;
+        static final int UNKNOWN = 0;
+        static final int YES = 1;
+        static final int NO = 2;
         private static volatile int answer = UNKNOWN;
 
-        static boolean known() {
+        /** {@link #YES}, {@link #NO}, or {@link #UNKNOWN} when no scratch page could be mapped just now. */
+        static int known() {
             int known = answer;
             if (known == UNKNOWN) {
                 known = calibrate();
@@ -1093,7 +1117,7 @@ public final class MappedRegion implements AutoCloseable {
                     answer = known;
                 }
             }
-            return known == YES;
+            return known;
         }
 
         private static int calibrate() {

@@ -246,10 +246,11 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             if (chunk != null) {
                 long next = chunk.next.get();
                 if (next == FROZEN) {
-                    if (state == State.BUILDING && chunk != current) {
+                    State now = state;
+                    if (now == State.BUILDING && chunk != current) {
                         continue; // a failed seal resumed allocations in a new chunk object meanwhile
                     }
-                    throw frozen();
+                    throw frozen(now);
                 }
                 long start = alignUp(chunk.base + next, byteAlignment) - chunk.base;
                 long end = start + byteSize;
@@ -387,10 +388,10 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      * at all), give back the unused part of each reservation, and make anonymous memory read-only.
      */
     private void prepare() {
+        state = State.SEALING; // first: an allocation that finds its chunk frozen then says why
         for (Chunk chunk : chunks) {
             chunk.used = chunk.next.getAndSet(FROZEN);
         }
-        state = State.SEALING;
         if (building != null) {
             try {
                 building.close();
@@ -707,12 +708,16 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     }
 
     private IllegalStateException frozen() {
+        return frozen(state);
+    }
+
+    private static IllegalStateException frozen(State state) {
         return new IllegalStateException(switch (state) {
             case CLOSED -> "the arena is closed";
             case PART_SEALED -> "the arena is part-sealed: a seal() failed half-way; call seal() again";
             case UNUSABLE -> "the arena is unusable: a seal() failed and the kernel refused to undo what it had"
                 + " done; close() it";
-            case SEALING -> "the arena is being sealed: no more allocations";
+            case SEALING, BUILDING -> "the arena is being sealed: no more allocations";
             default -> "the arena is sealed: no more allocations";
         });
     }

@@ -32,7 +32,8 @@ import java.util.function.Supplier;
  * not sized. {@code fake-reseal}: a region with one page sealed already, whose whole-range mseal is answered
  * with success without sealing the rest. {@code fake-mixed-protect}: the same lie about a range whose first
  * page has the protection asked already. {@code fake-first-protect}: the lie is told from the process's first
- * mprotect of one page on.
+ * mprotect of one page on. {@code fake-protect-uncalibrated}: the lie is told where the check cannot calibrate
+ * its probes (no scratch page can be mapped, as at {@code vm.max_map_count}).
  */
 public final class FaultAfterProbeChild {
     private FaultAfterProbeChild() {
@@ -172,6 +173,17 @@ public final class FaultAfterProbeChild {
                 report("protect READ", () -> {
                     region.protect(0, page, Protection.READ);
                     return "returned, kernel shows " + io.github.mseal4j.testing.AddressSpace.permissions(region.address());
+                });
+            }
+            case "fake-protect-uncalibrated" -> {
+                // The check's calibration cannot map its read-only scratch page (as at vm.max_map_count), and
+                // the lie is told before the library has checked any mprotect.
+                Seccomp.install(Rule.denyWhen(Call.MMAP, 1, page, 2, Mman.PROT_READ, Errno.ENOMEM),
+                    Rule.denyWhen(Call.MPROTECT, 1, 7 * page, 2, Mman.PROT_READ | Mman.PROT_WRITE, 0));
+                report("allocate uncalibrated", () -> {
+                    MappedRegion region = MappedRegion.allocate(7 * page, MappingOption.GUARD_PAGES);
+                    region.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // PROT_NONE there: SIGSEGV
+                    return "returned, written";
                 });
             }
             case "fake-ftruncate" -> {

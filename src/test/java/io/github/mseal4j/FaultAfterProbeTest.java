@@ -112,6 +112,13 @@ class FaultAfterProbeTest {
     }
 
     @Test
+    void anMprotectLieIsCaughtThroughSmapsWhereTheCheckCannotCalibrate() {
+        String out = run("fake-protect-uncalibrated");
+        assertTrue(out.lines().anyMatch(line -> line.startsWith("allocate uncalibrated: IllegalStateException: mprotect(")
+            && line.contains("did not change")), out);
+    }
+
+    @Test
     void aMemfdThatWasNotSizedIsCaughtBeforeItIsMapped() {
         String out = run("fake-ftruncate");
         assertTrue(out.lines().anyMatch(line -> line.startsWith("allocate IMMUTABLE: IllegalStateException: ftruncate(")
