@@ -29,8 +29,7 @@ class FaultAfterProbeTest {
     void anMsealThatSucceedsWithoutSealingIsCaughtByEveryMultiStepOperation() {
         String out = run("fake-mseal");
         for (String what : List.of("region sealReadOnly", "ordinary sealReadOnly", "freeze file", "map", "arena")) {
-            assertTrue(out.lines().anyMatch(line -> line.startsWith(what + ": IllegalStateException: mseal(")
-                && line.contains("is not sealed")), what + " refuses to report a seal that did not happen: " + out);
+            assertRefused(out, what, "mseal", "is not sealed");
         }
         assertTrue(out.contains("region after: isSealed=false isImmutable=false"), out);
         assertTrue(out.contains("ordinary after: isSealed=false writable=true holds=ordinary"),
@@ -41,8 +40,7 @@ class FaultAfterProbeTest {
     void fileSealsThatSucceedWithoutSealingPutTheWritableMappingBack() {
         String out = run("fake-seals");
         for (String what : List.of("region sealReadOnly", "freeze file", "map", "arena")) {
-            assertTrue(out.lines().anyMatch(line -> line.startsWith(what + ": IllegalStateException: fcntl(")
-                && line.contains("not sealed against writing")), what + ": " + out);
+            assertRefused(out, what, "fcntl", "not sealed against writing");
         }
         assertTrue(out.contains("region after: isSealed=false isImmutable=false"), out);
         assertTrue(out.contains("region after: writable=true holds=immutable"), "the data is back, writable: " + out);
@@ -77,12 +75,17 @@ class FaultAfterProbeTest {
         refusedAsNothingMapped("fake-mmap", "allocate []", "allocate [IMMUTABLE]");
     }
 
+    /** Asserts that {@code out} has the line {@code "what: IllegalStateException: call(..."} with {@code words}. */
+    private static void assertRefused(String out, String what, String call, String words) {
+        assertTrue(out.lines().anyMatch(line -> line.startsWith(what + ": IllegalStateException: " + call + "(")
+            && line.contains(words)), what + ": " + out);
+    }
+
     /** Runs {@code scenario}; each of {@code what} must have been refused because mmap mapped nothing. */
     private static String refusedAsNothingMapped(String scenario, String... what) {
         String out = run(scenario);
         for (String call : what) {
-            assertTrue(out.lines().anyMatch(line -> line.startsWith(call + ": IllegalStateException: mmap(")
-                && line.contains("nothing was mapped")), call + ": " + out);
+            assertRefused(out, call, "mmap", "nothing was mapped");
         }
         return out;
     }
@@ -90,12 +93,10 @@ class FaultAfterProbeTest {
     @Test
     void anMprotectThatSucceedsWithoutChangingAnythingIsCaught() {
         String out = run("fake-protect-rw");
-        assertTrue(out.lines().anyMatch(line -> line.startsWith("protect READ_WRITE: IllegalStateException: mprotect(")
-            && line.contains("did not change")), "no writable segment over inaccessible memory: " + out);
+        assertRefused(out, "protect READ_WRITE", "mprotect", "did not change");
         assertTrue(out.contains("region after: ") && out.contains("NONE"), "the region knows what the kernel did: " + out);
         String sealed = run("fake-protect-read");
-        assertTrue(sealed.lines().anyMatch(line -> line.startsWith("sealReadOnly: IllegalStateException: mprotect(")
-            && line.contains("did not change")), "never sealed writable and called read-only: " + sealed);
+        assertRefused(sealed, "sealReadOnly", "mprotect", "did not change");
         assertTrue(sealed.contains("isSealed=false kernel shows rw-p"), sealed);
     }
 
@@ -103,33 +104,28 @@ class FaultAfterProbeTest {
     void anMprotectLieIsCaughtWhateverTheFirstPageOfTheRangeWasAndFromTheFirstCallOn() {
         String out = run("fake-mixed-protect");
         for (String what : List.of("protect READ_WRITE", "protect READ")) {
-            assertTrue(out.lines().anyMatch(line -> line.startsWith(what + ": IllegalStateException: mprotect(")
-                && line.contains("did not change")), what + ": " + out);
+            assertRefused(out, what, "mprotect", "did not change");
         }
         String first = run("fake-first-protect");
-        assertTrue(first.lines().anyMatch(line -> line.startsWith("protect READ: IllegalStateException: mprotect(")
-            && line.contains("did not change")), first);
+        assertRefused(first, "protect READ", "mprotect", "did not change");
     }
 
     @Test
     void anMprotectLieIsCaughtThroughSmapsWhereTheCheckCannotCalibrate() {
         String out = run("fake-protect-uncalibrated");
-        assertTrue(out.lines().anyMatch(line -> line.startsWith("allocate uncalibrated: IllegalStateException: mprotect(")
-            && line.contains("did not change")), out);
+        assertRefused(out, "allocate uncalibrated", "mprotect", "did not change");
     }
 
     @Test
     void aMemfdThatWasNotSizedIsCaughtBeforeItIsMapped() {
         String out = run("fake-ftruncate");
-        assertTrue(out.lines().anyMatch(line -> line.startsWith("allocate IMMUTABLE: IllegalStateException: ftruncate(")
-            && line.contains("answered 0 bytes")), out);
+        assertRefused(out, "allocate IMMUTABLE", "ftruncate", "answered 0 bytes");
     }
 
     @Test
     void aSealCheckIsNotFooledByAPageSealedBefore() {
         String out = run("fake-reseal");
-        assertTrue(out.lines().anyMatch(line -> line.startsWith("sealReadOnly: IllegalStateException: mseal(")
-            && line.contains("not sealed")), out);
+        assertRefused(out, "sealReadOnly", "mseal", "not sealed");
         assertTrue(out.contains("isSealed=false") && !out.contains("[0, 2) READ sealed"), out);
     }
 
