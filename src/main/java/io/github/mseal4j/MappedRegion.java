@@ -1034,8 +1034,8 @@ public final class MappedRegion implements AutoCloseable {
 
     /**
      * Makes sure an {@code mprotect(start, length)} that returned 0 changed the protection of the page at
-     * {@code probe} from
-     * {@code before} to {@code after}, asking the kernel to fault that page in for the one access that tells
+     * {@code probe} from {@code before} to {@code after}, asking the kernel to fault that page in for the one
+     * access that tells
      * the two apart ({@code MADV_POPULATE_READ} or {@code MADV_POPULATE_WRITE}, which it refuses with EINVAL or
      * EFAULT where the protection forbids the access). A seccomp filter answering mprotect with success without
      * running it would otherwise make the library hand out a writable segment over memory that is not (the JVM
@@ -1051,23 +1051,17 @@ public final class MappedRegion implements AutoCloseable {
             return;
         }
         int known = Populate.known();
-        boolean wrong;
         if (known == Populate.NO) {
             return;
-        } else if (known == Populate.UNKNOWN) {
-            wrong = !protectionInKernel(probe, after); // no scratch mapping could be made just now (at the limit)
-        } else if (after == Protection.NONE) {
-            wrong = LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_READ) == 0; // still readable
-        } else if (before == Protection.NONE) {
-            wrong = refused(LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_READ)); // still inaccessible
-        } else {
-            int write = LibC.madvise(probe, pageSize, Mman.MADV_POPULATE_WRITE);
-            boolean telling = write == 0 || refused(write);
-            // An answer that tells nothing (ENOMEM under memory pressure, EINTR): ask smaps instead.
-            wrong = !telling ? !protectionInKernel(probe, after)
-                : after == Protection.READ ? write == 0 // still writable
-                : refused(write); // still read-only
         }
+        // Between readable protections only write access differs; to or from PROT_NONE, read access does.
+        boolean write = before != Protection.NONE && after != Protection.NONE;
+        boolean allowed = write ? after == Protection.READ_WRITE : after != Protection.NONE;
+        int answer = known == Populate.UNKNOWN ? -1
+            : LibC.madvise(probe, pageSize, write ? Mman.MADV_POPULATE_WRITE : Mman.MADV_POPULATE_READ);
+        // No calibration just now (no scratch mapping at the limit), or an answer that tells nothing (ENOMEM
+        // under memory pressure, EINTR): ask smaps instead.
+        boolean wrong = answer == 0 || refused(answer) ? (answer == 0) != allowed : !protectionInKernel(probe, after);
         if (wrong) {
             throw new IllegalStateException(String.format(Locale.ROOT, "mprotect(%s, %d, %s) returned 0, but the"
                 + " kernel then treated the page at %s as %s: the protection did not change (a seccomp filter"
