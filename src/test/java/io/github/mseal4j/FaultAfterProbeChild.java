@@ -119,7 +119,8 @@ public final class FaultAfterProbeChild {
                     + Mseal.freeze("frozen".getBytes(StandardCharsets.US_ASCII)).get(ValueLayout.JAVA_BYTE, 0));
             }
             case "fake-mmap" -> {
-                Seccomp.install(Rule.denyWhen(Call.MMAP, 1, 7 * page, 0), Rule.denyWhen(Call.MMAP, 1, 5 * page, 0));
+                Seccomp.install(Rule.denyWhen(Call.MMAP, 1, 7 * page, 3, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, 0),
+                    Rule.denyWhen(Call.MMAP, 1, 5 * page, 3, Mman.MAP_SHARED, 0));
                 for (MappingOption[] options : List.of(new MappingOption[0], new MappingOption[] {MappingOption.IMMUTABLE})) {
                     int pages = options.length == 0 ? 7 : 5;
                     report("allocate " + List.of(options), () -> {
@@ -177,11 +178,15 @@ public final class FaultAfterProbeChild {
             }
             case "fake-protect-uncalibrated" -> {
                 // The check's calibration cannot map its read-only scratch page (as at vm.max_map_count), and
-                // the lie is told before the library has checked any mprotect.
-                Seccomp.install(Rule.denyWhen(Call.MMAP, 1, page, 2, Mman.PROT_READ, Errno.ENOMEM),
-                    Rule.denyWhen(Call.MPROTECT, 1, 7 * page, 2, Mman.PROT_READ | Mman.PROT_WRITE, 0));
+                // the lie is told before the library has checked any mprotect. The filter holds for every thread:
+                // the lie is aimed at a length only this region asks for, longer than any glibc malloc arena
+                // grows by at once (64 MiB); at 7 pages it also hit a JIT thread's malloc, 3 runs in 16.
+                long size = (64L << 20) + 7 * page;
+                Seccomp.install(Rule.denyWhen(Call.MMAP, 2, Mman.PROT_READ, 3, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS,
+                        Errno.ENOMEM),
+                    Rule.denyWhen(Call.MPROTECT, 1, size, 2, Mman.PROT_READ | Mman.PROT_WRITE, 0));
                 report("allocate uncalibrated", () -> {
-                    MappedRegion region = MappedRegion.allocate(7 * page, MappingOption.GUARD_PAGES);
+                    MappedRegion region = MappedRegion.allocate(size, MappingOption.GUARD_PAGES);
                     region.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // PROT_NONE there: SIGSEGV
                     return "returned, written";
                 });
@@ -211,14 +216,14 @@ public final class FaultAfterProbeChild {
                     Seccomp.install(Rule.deny(Call.MEMFD_CREATE, Errno.EPERM)); // an anonymous arena
                 }
                 SealedArena arena = SealedArena.create();
-                arena.allocateFrom("kept");
+                long chunk = arena.allocateFrom("kept").address() & -page; // the first allocation: the chunk's start
                 System.out.println("arena: " + arena);
                 if (remap) {
                     Seccomp.install(Rule.denyWhen(Call.FCNTL, 1, Mman.F_ADD_SEALS, Errno.EBUSY),
                         Rule.denyWhen(Call.MMAP, 3, Mman.MAP_SHARED | Mman.MAP_FIXED, Errno.ENOMEM));
                 } else {
                     Seccomp.install(Rule.denyWhen(Call.MSEAL, 1, page, Errno.ENOMEM),
-                        Rule.denyWhen(Call.MPROTECT, 2, Mman.PROT_READ | Mman.PROT_WRITE, Errno.EPERM));
+                        Rule.denyWhen(Call.MPROTECT, 0, chunk, 2, Mman.PROT_READ | Mman.PROT_WRITE, Errno.EPERM));
                 }
                 report("arena seal", () -> {
                     arena.seal();

@@ -18,7 +18,9 @@ import java.util.List;
  * an errno, so a child JVM can play a host whose kernel lacks a call (ENOSYS) or whose policy forbids it
  * (EPERM), with nothing faked in the library. {@code prctl(PR_SET_NO_NEW_PRIVS)}, then
  * {@code seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog)} with a small BPF program.
- * Irreversible for the process: use it only in child JVMs.
+ * Irreversible for the process: use it only in child JVMs. The filter holds for every thread, the JVM's too: a
+ * rule that answers a call with success or a harmless-looking error must match only the library's own call
+ * (an address, or a length and flags nothing else asks for), or a JIT or GC thread's malloc can meet it.
  */
 public final class Seccomp {
     private static final int PR_SET_NO_NEW_PRIVS = 38;
