@@ -56,6 +56,8 @@ public final class ChildJvm {
         command.add("-Xshare:auto");
         // A child that is meant to crash (or does by mistake) writes its report under target/, not the tree.
         command.add("-XX:ErrorFile=" + Path.of(System.getProperty("basedir", "."), "target", "child-hs_err_pid%p.log"));
+        // A crash whose report hangs (a lock held by the crashed thread) ends in seconds, and shows as a crash.
+        command.add("-XX:ErrorLogTimeout=10");
         command.addAll(arguments);
         try {
             Process process = new ProcessBuilder(command).start();
@@ -63,8 +65,9 @@ public final class ChildJvm {
             CompletableFuture<String> out = drain(process.getInputStream());
             CompletableFuture<String> err = drain(process.getErrorStream());
             if (!process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new AssertionError("child JVM did not finish within " + TIMEOUT_MINUTES + " minutes: " + command);
+                process.destroyForcibly().waitFor();
+                throw new AssertionError("child JVM did not finish within " + TIMEOUT_MINUTES + " minutes: " + command
+                    + "\n" + new Result(-1, out.join(), err.join()).transcript());
             }
             return new Result(process.exitValue(), out.join(), err.join());
         } catch (IOException e) {
