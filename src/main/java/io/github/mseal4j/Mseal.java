@@ -162,7 +162,7 @@ public final class Mseal {
         Objects.requireNonNull(data, "data");
         long length = data.byteSize();
         if (length == 0) {
-            return MemorySegment.ofArray(new byte[0]).asReadOnly();
+            return frozenNothing();
         }
         MappedRegion region = MappedRegion.allocate(length, MappingOption.IMMUTABLE);
         MemorySegment frozen;
@@ -175,6 +175,16 @@ public final class Mseal {
         }
         region.close(); // frees the region's bookkeeping; the frozen pages stay, as they must
         return frozen;
+    }
+
+    /**
+     * The empty frozen segment, which maps nothing, after the checks a freeze of one byte makes: an unknown
+     * policy, or a strict one where immutable memory or mseal is unavailable, refuses here too.
+     */
+    private static MemorySegment frozenNothing() {
+        Sealing.immutableOrFallBack();
+        Sealing.byKernel();
+        return MemorySegment.ofArray(new byte[0]).asReadOnly();
     }
 
     /** Unmaps what a failed freeze left (never sealed pages); a failure to do so is added to {@code e}. */
@@ -212,7 +222,7 @@ public final class Mseal {
                         + " read, or it is a file whose size the kernel does not know (in /proc or /sys); read it"
                         + " yourself and freeze the bytes");
                 }
-                return MemorySegment.ofArray(new byte[0]).asReadOnly();
+                return frozenNothing();
             }
             MappedRegion region = MappedRegion.allocate(size, MappingOption.IMMUTABLE);
             MemorySegment frozen;

@@ -26,6 +26,12 @@ public final class PolicyChild {
         } catch (IllegalArgumentException e) {
             System.out.println("policy refused: " + e.getMessage());
         }
+        try {
+            Mseal.freeze(new byte[0]);
+            System.out.println("empty freeze: returned");
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            System.out.println("empty freeze refused: " + e.getClass().getSimpleName());
+        }
         long page = Mseal.pageSize();
         MappedRegion region = MappedRegion.allocate(2 * page);
         region.segment().setString(0, "config");

@@ -38,6 +38,7 @@ class PolicyTest {
         assertTrue(out.contains("view after close: config"), "and never unmapped: " + out);
         assertTrue(out.contains("arena sealed: 7, isSealed=false"), result.transcript());
         assertTrue(out.contains("map built: v"), result.transcript());
+        assertTrue(out.contains("empty freeze: returned"), result.transcript());
         // Nothing describes itself as sealed when the kernel sealed nothing.
         for (String says : List.of("region says: ", "arena says: ", "map says: ", "refusal says: ")) {
             String line = out.lines().filter(l -> l.startsWith(says)).findFirst().orElseThrow(() -> new AssertionError(
@@ -68,6 +69,8 @@ class PolicyTest {
         assertTrue(result.stdout().contains("refused: UnsupportedOperationException: cannot seal: this kernel"),
             result.transcript());
         assertTrue(result.stdout().contains("arena refused: UnsupportedOperationException"), result.transcript());
+        assertTrue(result.stdout().contains("empty freeze refused: UnsupportedOperationException"),
+            "nothing to copy is no reason to skip the policy: " + result.transcript());
         assertTrue(result.stdout().contains("map refused: UnsupportedOperationException, address space left behind: none"),
             "a map that cannot be sealed is not built, and leaves nothing mapped: " + result.transcript());
     }
@@ -81,6 +84,8 @@ class PolicyTest {
         assertTrue(result.stdout().contains("policy refused: " + expected), result.transcript());
         assertTrue(result.stdout().contains("refused: IllegalArgumentException: " + expected),
             "sealing refuses too, even where mseal works: " + result.transcript());
+        assertTrue(result.stdout().contains("empty freeze refused: IllegalArgumentException"),
+            "freezing nothing too: " + result.transcript());
     }
 
     @Test
