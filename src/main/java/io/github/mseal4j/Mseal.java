@@ -177,6 +177,10 @@ public final class Mseal {
         return frozen;
     }
 
+    /** The other reason a file's reported size is not what it holds. */
+    private static final String SIZE_UNKNOWN = "it is a file whose size the kernel does not know (in /proc or /sys,"
+        + " 0 or a page whatever it holds); read it yourself and freeze the bytes";
+
     /**
      * The empty frozen segment, which maps nothing, after the checks a freeze of one byte makes: an unknown
      * policy, or a strict one where immutable memory or mseal is unavailable, refuses here too.
@@ -206,9 +210,11 @@ public final class Mseal {
      *
      * @param file the file; read whole
      * @return a read-only segment of the file's bytes
-     * @throws IOException if the file cannot be read, or changes size while it is read
+     * @throws IOException if the file cannot be read, or changes size while it is read, or reports a size other
+     *     than what it holds (as files in {@code /proc} and {@code /sys} do)
      * @throws NullPointerException if {@code file} is null
-     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy, or the
+     *     file is larger than any mapping can be (2^48 bytes)
      * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
      * @throws SystemCallException if a system call fails
      */
@@ -219,10 +225,13 @@ public final class Mseal {
             if (size == 0) {
                 if (channel.read(ByteBuffer.allocate(1), 0) > 0) {
                     throw new IOException(file + " reports a size of 0 but has content: it changed while it was"
-                        + " read, or it is a file whose size the kernel does not know (in /proc or /sys); read it"
-                        + " yourself and freeze the bytes");
+                        + " read, or " + SIZE_UNKNOWN);
                 }
                 return frozenNothing();
+            }
+            if (size > MappedRegion.LARGEST_MAPPING) {
+                throw new IllegalArgumentException(file + " is " + size + " bytes, too large to freeze: a mapping"
+                    + " lies below 2^48 (256 TiB) on every 64-bit Linux");
             }
             MappedRegion region = MappedRegion.allocate(size, MappingOption.IMMUTABLE);
             MemorySegment frozen;
@@ -233,8 +242,8 @@ public final class Mseal {
                     ByteBuffer window = target.asSlice(done, Math.min(size - done, 1L << 30)).asByteBuffer();
                     int read = channel.read(window, done);
                     if (read < 0) {
-                        throw new IOException(file + " changed size while it was read: " + done + " of " + size
-                            + " bytes, then end of file");
+                        throw new IOException(file + " changed size while it was read (" + done + " of " + size
+                            + " bytes, then end of file), or " + SIZE_UNKNOWN);
                     }
                     done += read;
                 }
@@ -263,12 +272,14 @@ public final class Mseal {
      * }
      *
      * @param file the file; read whole and copied (see {@link #freeze(Path)} for why it is not mapped)
-     * @param sha256Hex the expected SHA-256 of the file, as 64 hexadecimal digits (either case)
+     * @param sha256Hex the expected SHA-256 of the file, as 64 hexadecimal digits (either case; whitespace
+     *     around them is ignored)
      * @return a read-only segment of the file's bytes, whose digest is {@code sha256Hex}
-     * @throws IOException if the file cannot be read, or changes size while it is read
+     * @throws IOException as {@link #freeze(Path)}
      * @throws SecurityException if the frozen bytes' SHA-256 is not {@code sha256Hex}; the message names both
      * @throws IllegalArgumentException if {@code sha256Hex} is not 64 hexadecimal digits (checked before the
-     *     file is read), or the {@linkplain SealPolicy policy} property names no policy
+     *     file is read), the {@linkplain SealPolicy policy} property names no policy, or the file is larger than
+     *     any mapping can be (2^48 bytes)
      * @throws NullPointerException if an argument is null
      * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
      * @throws SystemCallException if a system call fails

@@ -545,6 +545,7 @@ public final class SealedMap {
          * @param key the key bytes, copied; at most {@code Integer.MAX_VALUE - 8} of them
          * @param value the value bytes, copied
          * @return this builder
+         * @throws IllegalArgumentException if the key is longer than {@code Integer.MAX_VALUE - 8} bytes
          * @throws IllegalStateException if the builder is spent
          */
         public Builder put(byte[] key, byte[] value) {
@@ -559,7 +560,8 @@ public final class SealedMap {
          * @param value the value
          * @return this builder
          * @throws IllegalArgumentException if the key or the value has a lone surrogate, which UTF-8 cannot
-         *     encode (an encoder would make it {@code "?"}, and so another key)
+         *     encode (an encoder would make it {@code "?"}, and so another key), or the key's UTF-8 is longer than
+         *     {@code Integer.MAX_VALUE - 8} bytes
          * @throws IllegalStateException if the builder is spent
          */
         public Builder put(String key, String value) {
@@ -573,7 +575,7 @@ public final class SealedMap {
             if (!plainAscii(keyBytes)) {
                 long length = utf8Length(key, "key");
                 if (length > Integer.MAX_VALUE - 8) {
-                    throw new IllegalArgumentException("a key of " + length + " bytes is too long");
+                    throw keyTooLong(length);
                 }
                 keyBytes = key.getBytes(StandardCharsets.UTF_8);
             }
@@ -589,6 +591,11 @@ public final class SealedMap {
                 flag = valueBytes == value.length() ? flag : KEY_UTF8 | VALUE_UTF8;
             }
             return add(keyBytes, keyBytes.length, valueKept, valueBytes, SipHash.hash13(k0, k1, keyBytes), flag);
+        }
+
+        private static IllegalArgumentException keyTooLong(long length) {
+            return new IllegalArgumentException("a key of " + length + " bytes is too long: at most "
+                + (Integer.MAX_VALUE - 8));
         }
 
         /**
@@ -625,7 +632,7 @@ public final class SealedMap {
             Objects.requireNonNull(value, "value");
             ensureUnspent();
             if (key.byteSize() > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException("a key of " + key.byteSize() + " bytes is too long");
+                throw keyTooLong(key.byteSize());
             }
             int keyBytes = (int) key.byteSize();
             long valueBytes = value.byteSize();

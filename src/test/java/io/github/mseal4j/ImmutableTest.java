@@ -258,6 +258,34 @@ class ImmutableTest {
         assertEquals(0, Mseal.freeze(empty).byteSize());
     }
 
+    @Test
+    void aFileTooLargeToMapIsRefusedByNameBeforeAnythingIsMapped() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm), "needs /dev/shm for a sparse file of 2^48 bytes");
+        Path huge = Files.createTempFile(shm, "mseal4j-huge", ".bin");
+        try {
+            try (var file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+                file.setLength((1L << 48) + 1); // sparse: no block is written
+            }
+            long fds = fds();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Mseal.freeze(huge));
+            assertTrue(e.getMessage().contains(huge.toString()) && e.getMessage().contains("2^48"), e.getMessage());
+            assertEquals(fds, fds(), "no memfd made, no descriptor left open");
+        } finally {
+            Files.delete(huge);
+        }
+    }
+
+    @Test
+    void aFileWhoseSizeTheKernelDoesNotKnowIsRefusedSayingSo() {
+        // sysfs reports 4,096 bytes for every attribute, whatever it holds.
+        Path attribute = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+        assumeTrue(Files.isReadable(attribute), "needs " + attribute);
+        IOException e = assertThrows(IOException.class, () -> Mseal.freeze(attribute));
+        assertTrue(e.getMessage().contains("/proc or /sys") && e.getMessage().contains("freeze the bytes"),
+            "not only 'changed size': " + e.getMessage());
+    }
+
     private static long fds() {
         try (var entries = Files.list(Path.of("/proc/self/fd"))) {
             return entries.count() - 1;
