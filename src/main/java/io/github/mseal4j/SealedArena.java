@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Packs many small allocations into a few mappings, then seals them all read-only at once: the way to seal
@@ -312,10 +313,10 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      */
     private Chunk reserve() {
         if (immutable) {
-            MappedRegion region = MappedRegion.allocateAligned(reservationSize, pageSize, true);
+            MappedRegion region = reserved(() -> MappedRegion.allocateAligned(reservationSize, pageSize, true));
             return new Chunk(region, reservationSize);
         }
-        MappedRegion region = MappedRegion.reserve(reservationSize);
+        MappedRegion region = reserved(() -> MappedRegion.reserve(reservationSize));
         try {
             region.protect(0, chunkSize, Protection.READ_WRITE);
         } catch (RuntimeException e) {
@@ -323,6 +324,24 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             throw e;
         }
         return new Chunk(region, chunkSize);
+    }
+
+    /**
+     * {@code reservation.get()}; where a process limit refuses it (ENOMEM: address space; EFBIG: a memfd's size),
+     * the exception also says how much the arena reserves at once, and how to reserve less.
+     */
+    private MappedRegion reserved(Supplier<MappedRegion> reservation) {
+        try {
+            return reservation.get();
+        } catch (SystemCallException e) {
+            if (e.errno() != Errno.ENOMEM && e.errno() != Errno.EFBIG) {
+                throw e;
+            }
+            throw e.withNote("the arena reserves " + (e.errno() == Errno.EFBIG ? "file size" : "address space")
+                + " " + reservationSize + " bytes at a time (" + (reservationSize / chunkSize) + " chunks of "
+                + chunkSize + " bytes), used as allocations come; SealedArena.create(chunkSize) with a smaller chunk"
+                + " reserves less");
+        }
     }
 
     private static void closeAfterFailure(MappedRegion region, RuntimeException failure) {

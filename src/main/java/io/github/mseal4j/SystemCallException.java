@@ -60,7 +60,7 @@ public final class SystemCallException extends RuntimeException {
     }
 
     private static String message(String operation, long address, long length, String arguments, int errno) {
-        String remedy = Errno.remedy(operation, errno);
+        String remedy = Errno.remedy(operation, errno, length, arguments);
         // Calls on the memfd of immutable memory take a descriptor, not an address: their arguments say it all.
         boolean onFile = switch (operation) {
             case "memfd_create", "ftruncate", "fcntl", "close" -> true;

@@ -66,18 +66,23 @@ public final class Errno {
         return "errno " + errno;
     }
 
+    /** File too large: past {@code RLIMIT_FSIZE} ({@code ulimit -f}); a memfd counts against it. */
+    public static final int EFBIG = 27;
+
     /**
      * What a user can do when {@code operation} failed with {@code errno}, or an empty string when there is
-     * nothing useful to say. For ENOMEM it names every cause the kernel has for that call.
+     * nothing useful to say. For ENOMEM it names the causes the kernel has for that call that can apply to a
+     * call of {@code length} bytes with {@code arguments} (as {@link io.github.mseal4j.SystemCallException}
+     * prints them: {@code PROT_*} and {@code MAP_*} names), with the current limits.
      */
-    public static String remedy(String operation, int errno) {
+    public static String remedy(String operation, int errno, long length, String arguments) {
         if (operation.equals("mlock") && (errno == ENOMEM || errno == EAGAIN || errno == EPERM)) {
             return "locking needs RLIMIT_MEMLOCK (ulimit -l, now " + memlockLimit() + ") to cover the region, or"
                 + " CAP_IPC_LOCK; raise the limit (ulimit -l, LimitMEMLOCK= in systemd, --ulimit memlock in"
                 + " Docker) or allocate without MappingOption.LOCKED";
         }
         if (errno == ENOMEM) {
-            return outOfMemory(operation);
+            return outOfMemory(operation, length, arguments);
         }
         return switch (errno) {
             case ENOSYS -> "this kernel (" + System.getProperty("os.version")
@@ -100,6 +105,10 @@ public final class Errno {
                 ? "a writable shared mapping of the file still exists, so it cannot be sealed against writing" : "";
             case EMFILE, ENFILE -> "no file descriptor is left (ulimit -n, now bounded by RLIMIT_NOFILE);"
                 + " immutable memory holds one per region until it is frozen or closed";
+            case EFBIG -> "the memfd would pass the file-size limit RLIMIT_FSIZE (ulimit -f, now "
+                + processLimit(FILE_SIZE) + "), which a memfd counts against: immutable memory is a memfd as large"
+                + " as its region; raise the limit (ulimit -f, LimitFSIZE= in systemd, --ulimit fsize in Docker),"
+                + " or map less, or without MappingOption.IMMUTABLE";
             case EINTR -> "a fatal signal interrupted the call; the process is exiting";
             case EINVAL -> operation.equals("fcntl")
                 ? "the kernel refused file seals on a memfd (Mseal.immutability() would have said so)"
@@ -111,20 +120,37 @@ public final class Errno {
         };
     }
 
-    /** The causes of ENOMEM the kernel has for {@code operation}, with the current limits. */
-    private static String outOfMemory(String operation) {
+    /**
+     * The causes of ENOMEM the kernel has for {@code operation} that can apply to these arguments, with the
+     * current limits; an address-space limit that this call would pass is named alone.
+     */
+    private static String outOfMemory(String operation, long length, String arguments) {
         String mapCount = "vm.max_map_count (" + maxMapCount() + " mappings)";
         String commit = "the commit limit: private writable memory is charged when it is mapped or made writable,"
             + " and vm.overcommit_memory=" + overcommitMode() + " refuses it (0: any single mapping larger than RAM"
             + " plus swap; 2: anything past CommitLimit in /proc/meminfo); map less, or change the overcommit policy";
         String raise = "raise the limit: sysctl -w vm.max_map_count=<more>";
+        // Only private writable memory is charged: not a shared mapping of a memfd, not PROT_NONE address space.
+        boolean charged = !arguments.contains("MAP_SHARED") && arguments.contains("PROT_WRITE");
+        String addressSpace = processLimit(ADDRESS_SPACE);
+        String asLimit = addressSpace.equals("unlimited") ? ""
+            : ", or past its address-space limit RLIMIT_AS (ulimit -v, now " + addressSpace + ")";
         return switch (operation) {
             case "mseal" -> "part of the range is not mapped, or the process reached " + mapCount + " while splitting"
                 + " mappings, and the range may now be partly sealed; seal fewer, larger ranges, or " + raise;
-            case "mmap", "mremap" -> "the process is out of address space or memory, or has reached " + mapCount
-                + " (map fewer, larger regions, or " + raise + "), or hit " + commit;
+            case "mmap", "mremap" -> {
+                long mapped = mappedBytes();
+                if (!asLimit.isEmpty() && mapped >= 0 && addressSpace.endsWith(" bytes")
+                        && mapped + length > Long.parseLong(addressSpace.substring(0, addressSpace.indexOf(' ')))) {
+                    yield "the process's address-space limit RLIMIT_AS (ulimit -v, now " + addressSpace + ") is"
+                        + " reached: " + mapped + " bytes are mapped already and this needs " + length + " more;"
+                        + " raise it (ulimit -v, LimitAS= in systemd) or map less";
+                }
+                yield "the process is out of address space or memory" + asLimit + ", or has reached " + mapCount
+                    + " (map fewer, larger regions, or " + raise + ")" + (charged ? ", or hit " + commit : "");
+            }
             case "mprotect" -> "part of the range is not mapped; or changing part of a mapping needs a split past "
-                + mapCount + " (" + raise + "); or making it writable hit " + commit;
+                + mapCount + " (" + raise + ")" + (charged ? "; or making it writable hit " + commit : "");
             case "munmap" -> "unmapping the middle of a mapping (the kernel merges neighbouring mappings of the same"
                 + " kind) needs a split past " + mapCount + "; nothing was unmapped: release other mappings and"
                 + " retry, or " + raise;
@@ -157,16 +183,37 @@ public final class Errno {
         }
     }
 
+    private static final String LOCKED_MEMORY = "Max locked memory";
+    private static final String FILE_SIZE = "Max file size";
+    private static final String ADDRESS_SPACE = "Max address space";
+
     /** The soft {@code RLIMIT_MEMLOCK} as {@code /proc/self/limits} states it, e.g. {@code 8388608 bytes}. */
     public static String memlockLimit() {
+        return processLimit(LOCKED_MEMORY);
+    }
+
+    /** The soft limit {@code /proc/self/limits} calls {@code name}: {@code N bytes}, {@code unlimited} or {@code unknown}. */
+    private static String processLimit(String name) {
         try {
             return Files.readAllLines(Path.of("/proc/self/limits")).stream()
-                .filter(line -> line.startsWith("Max locked memory"))
-                .map(line -> line.substring("Max locked memory".length()).trim().split("\\s+"))
+                .filter(line -> line.startsWith(name))
+                .map(line -> line.substring(name.length()).trim().split("\\s+"))
                 .map(words -> words[0].equals("unlimited") ? "unlimited" : words[0] + " bytes")
                 .findFirst().orElse("unknown");
         } catch (IOException | RuntimeException e) {
             return "unknown";
+        }
+    }
+
+    /** The process's mapped address space ({@code VmSize} in {@code /proc/self/status}) in bytes, or -1. */
+    private static long mappedBytes() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .filter(line -> line.startsWith("VmSize:"))
+                .mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024)
+                .findFirst().orElse(-1);
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 

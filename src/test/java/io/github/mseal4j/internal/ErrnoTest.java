@@ -36,14 +36,26 @@ class ErrnoTest {
             new Remedy("mmap", Errno.ENOMEM, "CommitLimit"),
             new Remedy("munmap", Errno.ENOMEM, "split"),
             new Remedy("mseal", Errno.EINVAL, "report"),
-            new Remedy("mremap", Errno.EFAULT, "VMA boundary"));
+            new Remedy("mremap", Errno.EFAULT, "VMA boundary"),
+            new Remedy("ftruncate", Errno.EFBIG, "RLIMIT_FSIZE (ulimit -f, now "));
     }
+
+    /** As the library prints a call that maps or makes private memory writable. */
+    private static final String PRIVATE_WRITABLE = "PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS";
 
     @ParameterizedTest
     @MethodSource("remedies")
     void remediesSayWhatToDo(Remedy remedy) {
-        String text = Errno.remedy(remedy.operation(), remedy.errno());
+        String text = Errno.remedy(remedy.operation(), remedy.errno(), 4096, PRIVATE_WRITABLE);
         assertTrue(text.contains(remedy.mentions()), "'" + text + "' mentions '" + remedy.mentions() + "'");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {"mmap; PROT_READ|PROT_WRITE, MAP_SHARED, memfd", "mmap; PROT_NONE, MAP_PRIVATE|"
+        + "MAP_ANONYMOUS|MAP_NORESERVE", "mprotect; PROT_READ"})
+    void theCommitLimitIsNamedOnlyForMemoryItCharges(String operation, String arguments) {
+        String text = Errno.remedy(operation, Errno.ENOMEM, 4096, arguments);
+        assertTrue(!text.contains("commit limit") && text.contains("vm.max_map_count"), text);
     }
 
     @ParameterizedTest
@@ -64,6 +76,6 @@ class ErrnoTest {
     @ParameterizedTest
     @CsvSource({"mprotect, 2", "munmap, 3"})
     void unknownCombinationsHaveNoRemedy(String operation, int errno) {
-        assertEquals("", Errno.remedy(operation, errno));
+        assertEquals("", Errno.remedy(operation, errno, 4096, ""));
     }
 }

@@ -11,11 +11,13 @@ import java.lang.invoke.MethodHandle;
 /**
  * Test helper (not API), for child JVMs: lowers {@code RLIMIT_MEMLOCK} for the process and drops
  * {@code CAP_IPC_LOCK} (which root has, and which lets it lock past the limit), so that the limit bites as it
- * does for an ordinary user.
+ * does for an ordinary user; lowers the soft limits on descriptors, file size and address space.
  */
 public final class Limits {
     private static final int RLIMIT_MEMLOCK = 8;
     private static final int RLIMIT_NOFILE = 7;
+    private static final int RLIMIT_FSIZE = 1;
+    private static final int RLIMIT_AS = 9;
     private static final int CAP_IPC_LOCK = 14;
     private static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
@@ -59,13 +61,27 @@ public final class Limits {
 
     /** Sets the soft {@code RLIMIT_NOFILE} (descriptors) to {@code soft}, keeping the hard limit. */
     public static void limitOpenFiles(long soft) {
+        limitSoft(RLIMIT_NOFILE, soft);
+    }
+
+    /** Sets the soft {@code RLIMIT_FSIZE} ({@code ulimit -f}, bytes) to {@code soft}, keeping the hard limit. */
+    public static void limitFileSize(long soft) {
+        limitSoft(RLIMIT_FSIZE, soft);
+    }
+
+    /** Sets the soft {@code RLIMIT_AS} ({@code ulimit -v}, bytes) to {@code soft}, keeping the hard limit. */
+    public static void limitAddressSpace(long soft) {
+        limitSoft(RLIMIT_AS, soft);
+    }
+
+    private static void limitSoft(int resource, long soft) {
         MethodHandle getrlimit = Downcalls.of("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
         MethodHandle setrlimit = Downcalls.of("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment limit = arena.allocate(16, 8);            // {rlim_t cur, max}
-            check((int) getrlimit.invokeExact(RLIMIT_NOFILE, limit.address()), "getrlimit");
+            check((int) getrlimit.invokeExact(resource, limit.address()), "getrlimit");
             limit.set(JAVA_LONG, 0, soft);
-            check((int) setrlimit.invokeExact(RLIMIT_NOFILE, limit.address()), "setrlimit");
+            check((int) setrlimit.invokeExact(resource, limit.address()), "setrlimit");
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
