@@ -237,8 +237,9 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         if (byteSize > chunkSize - slack) {
             if (byteSize > MappedRegion.LARGEST_MAPPING - slack) { // (chunks are far smaller: checked here only)
                 throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "an allocation of %d bytes"
-                    + " at an alignment of %d is too large to map: with the slack its alignment needs it passes 2^48"
-                    + " bytes (256 TiB), more than any mapping made without an address hint", byteSize, byteAlignment));
+                    + " at an alignment of %d is too large to map: %s passes 2^48 bytes (256 TiB), more than any"
+                    + " mapping made without an address hint", byteSize, byteAlignment,
+                    slack > 0 ? "with the slack its alignment needs it" : "it"));
             }
             return allocateWhole(byteSize, byteAlignment);
         }
@@ -556,7 +557,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
 
     /**
      * Whether {@link #seal()} has completed and the kernel reports every page of the arena sealed (it reads
-     * {@code /proc/self/smaps}).
+     * {@code /proc/self/smaps}). An arena that holds no memory (nothing allocated, or only zero bytes) is
+     * sealed once {@code seal()} has completed: it has no page to check, and can allocate nothing more.
      *
      * @return true when sealed
      */
@@ -708,8 +710,10 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     @Override
     public String toString() {
         synchronized (lock) {
+            // Regions mapped now: a completed seal released the reservations that held nothing.
+            long regions = wholes.size() + chunks.stream().filter(chunk -> chunk.used > 0 || !sealCompleted()).count();
             return String.format(Locale.ROOT, "SealedArena[%s, chunk %d bytes, %d regions%s]",
-                immutable ? "immutable" : "anonymous", chunkSize, chunks.size() + wholes.size(),
+                immutable ? "immutable" : "anonymous", chunkSize, regions,
                 switch (state) {
                     case CLOSED -> ", closed";
                     case SEALED -> ", " + Sealing.sealedLabel();

@@ -155,6 +155,7 @@ class SealedArenaTest {
             MemorySegment view = arena.sealedView(empty);
             assertEquals(0, view.byteSize());
             assertEquals(empty.address(), view.address());
+            assertTrue(arena.toString().contains(", 0 regions, "), "the unused reservation is gone: " + arena);
         }
     }
 
@@ -260,6 +261,10 @@ class SealedArenaTest {
                 assertTrue(refused.getMessage().contains("too large to map"), refused.getMessage());
             }
             assertThrows(IllegalArgumentException.class, () -> arena.allocate(1L << 48, 1L << 47));
+            String unaligned = assertThrows(IllegalArgumentException.class, () -> arena.allocate(Long.MAX_VALUE, 1))
+                .getMessage();
+            assertTrue(unaligned.contains("too large to map") && !unaligned.contains("slack"),
+                "an alignment of 1 needs no slack: " + unaligned);
             assertEquals(7, arena.allocateFrom(ValueLayout.JAVA_INT, 7).get(ValueLayout.JAVA_INT, 0),
                 "the arena is still usable");
         }
