@@ -1013,7 +1013,9 @@ public final class MappedRegion implements AutoCloseable {
         if (errno != 0) {
             // Since Linux 6.12 a failed mprotect may have changed a prefix of the range: ask the kernel.
             resynchronize();
-            throw new SystemCallException("mprotect", start, length, Mman.protName(protection), errno);
+            // The mapping's kind too, for the remedy: a shared memfd mapping is not charged for being writable.
+            throw new SystemCallException("mprotect", start, length, Mman.protName(protection)
+                + (fd >= 0 ? " of a MAP_SHARED memfd mapping" : ""), errno);
         }
         try {
             // A call is faked whole: one page that had another protection tells whether this one took.

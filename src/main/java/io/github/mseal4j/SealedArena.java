@@ -328,20 +328,23 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * {@code reservation.get()}; where a process limit refuses it (ENOMEM: address space; EFBIG: a memfd's size),
-     * the exception also says how much the arena reserves at once, and how to reserve less.
+     * {@code reservation.get()}; where a process limit may have refused it (EFBIG: the memfd's size against
+     * {@code RLIMIT_FSIZE}; ENOMEM while {@code RLIMIT_AS} is set), the exception also says how much the arena
+     * reserves at a time, and how to reserve less.
      */
     private MappedRegion reserved(Supplier<MappedRegion> reservation) {
         try {
             return reservation.get();
         } catch (SystemCallException e) {
-            if (e.errno() != Errno.ENOMEM && e.errno() != Errno.EFBIG) {
+            boolean fileSize = e.errno() == Errno.EFBIG;
+            if (!fileSize && !(e.errno() == Errno.ENOMEM && Errno.addressSpaceLimit().endsWith(" bytes"))) {
                 throw e;
             }
-            throw e.withNote("the arena reserves " + (e.errno() == Errno.EFBIG ? "file size" : "address space")
-                + " " + reservationSize + " bytes at a time (" + (reservationSize / chunkSize) + " chunks of "
-                + chunkSize + " bytes), used as allocations come; SealedArena.create(chunkSize) with a smaller chunk"
-                + " reserves less");
+            throw e.withNote("the arena reserves " + reservationSize + " bytes of " + (fileSize ? "file size"
+                : "address space") + " at a time (a reservation is " + CHUNKS_PER_RESERVATION + " chunks, at most "
+                + MAX_RESERVATION + " bytes; the chunk here is " + chunkSize + "): SealedArena.create(chunkSize) with"
+                + " a chunk of at most 1/" + CHUNKS_PER_RESERVATION + " of the " + (fileSize ? "RLIMIT_FSIZE"
+                : "RLIMIT_AS headroom") + " keeps a reservation within it");
         }
     }
 

@@ -60,7 +60,12 @@ public final class SystemCallException extends RuntimeException {
     }
 
     private static String message(String operation, long address, long length, String arguments, int errno) {
-        String remedy = Errno.remedy(operation, errno, length, arguments);
+        String remedy;
+        try {
+            remedy = Errno.remedy(operation, errno, length, arguments);
+        } catch (RuntimeException e) {
+            remedy = ""; // what the kernel answered matters more than advice that could not be worked out
+        }
         // Calls on the memfd of immutable memory take a descriptor, not an address: their arguments say it all.
         boolean onFile = switch (operation) {
             case "memfd_create", "ftruncate", "fcntl", "close" -> true;

@@ -1,5 +1,6 @@
 package io.github.mseal4j;
 
+import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.testing.Limits;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,7 +8,8 @@ import java.util.concurrent.Callable;
 
 /**
  * Run in a child JVM by {@link ResourceLimitTest}, under a lowered limit: {@code fsize} ({@code ulimit -f},
- * which a memfd counts against) or {@code as} ({@code ulimit -v}). Prints what each allocation answers.
+ * which a memfd counts against), {@code as} ({@code ulimit -v}; {@code as-huge}: one above 2^63 bytes) or
+ * {@code data} ({@code ulimit -d}). Prints what each allocation answers.
  */
 public final class ResourceLimitChild {
     private ResourceLimitChild() {
@@ -20,17 +22,33 @@ public final class ResourceLimitChild {
                 Limits.limitFileSize(mib);
                 report("region IMMUTABLE 2 MiB", () -> MappedRegion.allocate(2 * mib, MappingOption.IMMUTABLE));
                 report("arena", () -> SealedArena.create().allocate(16));
+                report("arena of 5 MiB chunks", () -> SealedArena.create(5 * mib).allocate(16));
             }
             case "as" -> {
-                long mapped = Long.parseLong(Files.readAllLines(Path.of("/proc/self/status")).stream()
-                    .filter(line -> line.startsWith("VmSize:")).findFirst().orElseThrow()
-                    .replaceAll("[^0-9]", "")) * 1024;
-                Limits.limitAddressSpace(mapped + 64 * mib);
+                Limits.limitAddressSpace(status("VmSize:") + 64 * mib);
                 report("region 128 MiB", () -> MappedRegion.allocate(128 * mib));
                 report("arena", () -> SealedArena.create().allocate(16));
+                // A MAP_FIXED mapping replaces address space: the limit alone cannot be what refused it.
+                System.out.println("fixed: " + Errno.remedy("mmap", Errno.ENOMEM, 128 * mib,
+                    "PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED|MAP_NORESERVE"));
+            }
+            case "as-huge" -> {
+                // A soft limit above 2^63 bytes (ulimit -v of 2^53 KiB or more): /proc prints it unsigned.
+                Limits.limitAddressSpace(Long.MIN_VALUE);
+                report("region 2^47", () -> MappedRegion.allocate(1L << 47));
+            }
+            case "data" -> {
+                Limits.limitData(status("VmData:") + 16 * mib);
+                report("region 64 MiB", () -> MappedRegion.allocate(64 * mib));
             }
             default -> throw new IllegalArgumentException(args[0]);
         }
+    }
+
+    /** A {@code kB} line of {@code /proc/self/status}, in bytes. */
+    private static long status(String field) throws java.io.IOException {
+        return Long.parseLong(Files.readAllLines(Path.of("/proc/self/status")).stream()
+            .filter(line -> line.startsWith(field)).findFirst().orElseThrow().replaceAll("[^0-9]", "")) * 1024;
     }
 
     private static void report(String what, Callable<Object> action) {

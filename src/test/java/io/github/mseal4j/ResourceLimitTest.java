@@ -35,8 +35,11 @@ class ResourceLimitTest {
         assertTrue(region.contains("SystemCallException: ftruncate(") && region.contains("EFBIG")
             && region.contains("RLIMIT_FSIZE (ulimit -f, now 1048576 bytes)"), region);
         String arena = line(out, "arena");
-        assertTrue(arena.contains("EFBIG") && arena.contains("SealedArena.create("),
+        assertTrue(arena.contains("EFBIG") && arena.contains("reserves 268435456 bytes of file size")
+            && arena.contains("SealedArena.create(chunkSize) with a chunk of at most 1/256 of the RLIMIT_FSIZE"),
             "says what the arena reserves, and how to reserve less: " + arena);
+        String larger = line(out, "arena of 5 MiB chunks");
+        assertTrue(larger.contains("reserves 1073741824 bytes") && larger.contains("at most 1073741824 bytes"), larger);
     }
 
     @Test
@@ -48,5 +51,21 @@ class ResourceLimitTest {
         assertTrue(arena.contains("ENOMEM") && arena.contains("RLIMIT_AS (ulimit -v")
             && arena.contains("SealedArena.create("), arena);
         assertFalse(arena.contains("commit limit"), "a shared or PROT_NONE mapping is not charged: " + arena);
+        String fixed = line(out, "fixed");
+        assertTrue(fixed.contains("vm.max_map_count") && fixed.contains("RLIMIT_AS") && !fixed.contains("is reached"),
+            "a MAP_FIXED mapping needs no new address space: the limit is one cause among others: " + fixed);
+    }
+
+    @Test
+    void anAddressSpaceLimitAbove2To63BytesStillGivesTheKernelsAnswer() {
+        String region = line(run("as-huge"), "region 2^47");
+        assertTrue(region.startsWith("region 2^47: SystemCallException: mmap(") && region.contains("ENOMEM"), region);
+    }
+
+    @Test
+    void aDataLimitIsNamedForPrivateWritableMemory() {
+        String region = line(run("data"), "region 64 MiB");
+        assertTrue(region.contains("ENOMEM") && region.contains("RLIMIT_DATA (ulimit -d, now ")
+            && region.contains("is reached"), region);
     }
 }

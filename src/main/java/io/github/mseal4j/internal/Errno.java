@@ -108,7 +108,7 @@ public final class Errno {
             case EFBIG -> "the memfd would pass the file-size limit RLIMIT_FSIZE (ulimit -f, now "
                 + processLimit(FILE_SIZE) + "), which a memfd counts against: immutable memory is a memfd as large"
                 + " as its region; raise the limit (ulimit -f, LimitFSIZE= in systemd, --ulimit fsize in Docker),"
-                + " or map less, or without MappingOption.IMMUTABLE";
+                + " or map less (a MappedRegion can also do without MappingOption.IMMUTABLE)";
             case EINTR -> "a fatal signal interrupted the call; the process is exiting";
             case EINVAL -> operation.equals("fcntl")
                 ? "the kernel refused file seals on a memfd (Mseal.immutability() would have said so)"
@@ -122,35 +122,44 @@ public final class Errno {
 
     /**
      * The causes of ENOMEM the kernel has for {@code operation} that can apply to these arguments, with the
-     * current limits; an address-space limit that this call would pass is named alone.
+     * current limits. A process limit that this call alone would pass is named alone, where nothing else can
+     * be the cause: not for a {@code MAP_FIXED} mapping (it replaces address space, and needs none new), not
+     * near {@code vm.max_map_count} (which the kernel checks first).
      */
     private static String outOfMemory(String operation, long length, String arguments) {
         String mapCount = "vm.max_map_count (" + maxMapCount() + " mappings)";
-        String commit = "the commit limit: private writable memory is charged when it is mapped or made writable,"
-            + " and vm.overcommit_memory=" + overcommitMode() + " refuses it (0: any single mapping larger than RAM"
-            + " plus swap; 2: anything past CommitLimit in /proc/meminfo); map less, or change the overcommit policy";
         String raise = "raise the limit: sysctl -w vm.max_map_count=<more>";
         // Only private writable memory is charged: not a shared mapping of a memfd, not PROT_NONE address space.
         boolean charged = !arguments.contains("MAP_SHARED") && arguments.contains("PROT_WRITE");
-        String addressSpace = processLimit(ADDRESS_SPACE);
-        String asLimit = addressSpace.equals("unlimited") ? ""
-            : ", or past its address-space limit RLIMIT_AS (ulimit -v, now " + addressSpace + ")";
+        String commit = "the commit limit: private writable memory is charged when it is mapped or made writable,"
+            + " and vm.overcommit_memory=" + overcommitMode() + " refuses it (0: any single mapping larger than RAM"
+            + " plus swap; 2: anything past CommitLimit in /proc/meminfo); map less, or change the overcommit policy";
+        String addressSpace = addressSpaceLimit();
+        String data = processLimit(DATA);
+        String limits = (addressSpace.endsWith(" bytes") ? ", or past its address-space limit RLIMIT_AS (ulimit -v,"
+            + " now " + addressSpace + ")" : "") + (charged && data.endsWith(" bytes") ? ", or past its data limit"
+            + " RLIMIT_DATA (ulimit -d, now " + data + "), which counts private writable memory" : "");
         return switch (operation) {
             case "mseal" -> "part of the range is not mapped, or the process reached " + mapCount + " while splitting"
                 + " mappings, and the range may now be partly sealed; seal fewer, larger ranges, or " + raise;
             case "mmap", "mremap" -> {
-                long mapped = mappedBytes();
-                if (!asLimit.isEmpty() && mapped >= 0 && addressSpace.endsWith(" bytes")
-                        && mapped + length > Long.parseLong(addressSpace.substring(0, addressSpace.indexOf(' ')))) {
-                    yield "the process's address-space limit RLIMIT_AS (ulimit -v, now " + addressSpace + ") is"
-                        + " reached: " + mapped + " bytes are mapped already and this needs " + length + " more;"
-                        + " raise it (ulimit -v, LimitAS= in systemd) or map less";
+                if (!arguments.contains("MAP_FIXED") && !nearMapCount()) {
+                    String alone = passed("address-space limit RLIMIT_AS (ulimit -v", addressSpace, "VmSize:",
+                        "are mapped", length, "ulimit -v, LimitAS= in systemd");
+                    if (alone.isEmpty() && charged) {
+                        alone = passed("data limit RLIMIT_DATA (ulimit -d", data, "VmData:",
+                            "of private writable memory are mapped", length, "ulimit -d, LimitDATA= in systemd");
+                    }
+                    if (!alone.isEmpty()) {
+                        yield alone;
+                    }
                 }
-                yield "the process is out of address space or memory" + asLimit + ", or has reached " + mapCount
+                yield "the process is out of address space or memory" + limits + ", or has reached " + mapCount
                     + " (map fewer, larger regions, or " + raise + ")" + (charged ? ", or hit " + commit : "");
             }
             case "mprotect" -> "part of the range is not mapped; or changing part of a mapping needs a split past "
-                + mapCount + " (" + raise + ")" + (charged ? "; or making it writable hit " + commit : "");
+                + mapCount + " (" + raise + ")" + (charged ? "; or making private memory writable went past a"
+                + " limit" + limits + ", or hit " + commit : "");
             case "munmap" -> "unmapping the middle of a mapping (the kernel merges neighbouring mappings of the same"
                 + " kind) needs a split past " + mapCount + "; nothing was unmapped: release other mappings and"
                 + " retry, or " + raise;
@@ -186,10 +195,49 @@ public final class Errno {
     private static final String LOCKED_MEMORY = "Max locked memory";
     private static final String FILE_SIZE = "Max file size";
     private static final String ADDRESS_SPACE = "Max address space";
+    private static final String DATA = "Max data size";
+
+    /**
+     * The remedy when {@code length} more bytes take the process past the soft limit {@code limit} (as
+     * {@link #processLimit}), counting what {@code /proc/self/status} says on its {@code field} line; otherwise
+     * empty (no limit, or it cannot be told).
+     */
+    private static String passed(String name, String limit, String field, String counted, long length, String how) {
+        long bytes = bytes(limit);
+        long used = statusBytes(field);
+        if (bytes == -1 || used < 0 || Long.compareUnsigned(used + length, bytes) <= 0) {
+            return "";
+        }
+        return "the process's " + name + ", now " + limit + ") is reached: " + used + " bytes " + counted
+            + " already and this needs " + length + " more; raise it (" + how + ") or map less";
+    }
+
+    /** {@code N bytes} as an unsigned number; -1 (2^64 - 1, as unlimited) for anything else. */
+    private static long bytes(String limit) {
+        try {
+            return limit.endsWith(" bytes") ? Long.parseUnsignedLong(limit.substring(0, limit.indexOf(' '))) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Whether the process has so many mappings that {@code vm.max_map_count} may be the cause, or it cannot tell. */
+    private static boolean nearMapCount() {
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.count() + 2 >= Long.parseLong(maxMapCount());
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
+    }
 
     /** The soft {@code RLIMIT_MEMLOCK} as {@code /proc/self/limits} states it, e.g. {@code 8388608 bytes}. */
     public static String memlockLimit() {
         return processLimit(LOCKED_MEMORY);
+    }
+
+    /** The soft {@code RLIMIT_AS} as {@code /proc/self/limits} states it: {@code N bytes}, {@code unlimited}, {@code unknown}. */
+    public static String addressSpaceLimit() {
+        return processLimit(ADDRESS_SPACE);
     }
 
     /** The soft limit {@code /proc/self/limits} calls {@code name}: {@code N bytes}, {@code unlimited} or {@code unknown}. */
@@ -205,11 +253,11 @@ public final class Errno {
         }
     }
 
-    /** The process's mapped address space ({@code VmSize} in {@code /proc/self/status}) in bytes, or -1. */
-    private static long mappedBytes() {
+    /** A {@code kB} line of {@code /proc/self/status} ({@code VmSize:}, {@code VmData:}) in bytes, or -1. */
+    private static long statusBytes(String field) {
         try {
             return Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .filter(line -> line.startsWith("VmSize:"))
+                .filter(line -> line.startsWith(field))
                 .mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024)
                 .findFirst().orElse(-1);
         } catch (IOException | RuntimeException e) {

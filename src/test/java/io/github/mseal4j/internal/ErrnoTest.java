@@ -52,7 +52,7 @@ class ErrnoTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = ';', value = {"mmap; PROT_READ|PROT_WRITE, MAP_SHARED, memfd", "mmap; PROT_NONE, MAP_PRIVATE|"
-        + "MAP_ANONYMOUS|MAP_NORESERVE", "mprotect; PROT_READ"})
+        + "MAP_ANONYMOUS|MAP_NORESERVE", "mprotect; PROT_READ", "mprotect; PROT_READ|PROT_WRITE of a MAP_SHARED memfd mapping"})
     void theCommitLimitIsNamedOnlyForMemoryItCharges(String operation, String arguments) {
         String text = Errno.remedy(operation, Errno.ENOMEM, 4096, arguments);
         assertTrue(!text.contains("commit limit") && text.contains("vm.max_map_count"), text);

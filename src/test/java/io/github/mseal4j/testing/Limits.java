@@ -18,6 +18,7 @@ public final class Limits {
     private static final int RLIMIT_NOFILE = 7;
     private static final int RLIMIT_FSIZE = 1;
     private static final int RLIMIT_AS = 9;
+    private static final int RLIMIT_DATA = 2;
     private static final int CAP_IPC_LOCK = 14;
     private static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
@@ -72,6 +73,11 @@ public final class Limits {
     /** Sets the soft {@code RLIMIT_AS} ({@code ulimit -v}, bytes) to {@code soft}, keeping the hard limit. */
     public static void limitAddressSpace(long soft) {
         limitSoft(RLIMIT_AS, soft);
+    }
+
+    /** Sets the soft {@code RLIMIT_DATA} ({@code ulimit -d}, bytes) to {@code soft}, keeping the hard limit. */
+    public static void limitData(long soft) {
+        limitSoft(RLIMIT_DATA, soft);
     }
 
     private static void limitSoft(int resource, long soft) {
