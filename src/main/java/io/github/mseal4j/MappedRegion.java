@@ -75,8 +75,9 @@ public final class MappedRegion implements AutoCloseable {
     private static final Predicate<Page> SEALED = Page::sealed;
     private static final Predicate<Page> UNSEALED = page -> !page.sealed();
     /**
-     * No mapping made without an address hint can be larger: 64-bit Linux places those below 2^47 (x86-64) or
-     * 2^48 (arm64), also where the address space is larger (5-level paging, 52-bit addresses need a hint).
+     * No mapping made without an address hint can be this large: 64-bit Linux places those below 2^47 (x86-64)
+     * or 2^48 (arm64), also where the address space is larger (5-level paging, 52-bit addresses need a hint),
+     * and never at page 0.
      */
     static final long LARGEST_MAPPING = 1L << 48;
     /** How many runs a message lists at each end of a range before it says how many more there are. */
@@ -146,8 +147,8 @@ public final class MappedRegion implements AutoCloseable {
      *
      * @param byteSize the size wanted; rounded up to a whole number of pages
      * @return the new region
-     * @throws IllegalArgumentException if {@code byteSize} is not positive, or more than can be mapped (over
-     *     2^48 bytes, 256 TiB)
+     * @throws IllegalArgumentException if {@code byteSize} is not positive, or more than can be mapped (2^48
+     *     bytes, 256 TiB, or more)
      * @throws UnsupportedOperationException if native calls are impossible here (the message says why)
      * @throws SystemCallException if {@code mmap} fails, for example with ENOMEM
      */
@@ -177,8 +178,8 @@ public final class MappedRegion implements AutoCloseable {
      * @param byteSize the size wanted; rounded up to a whole number of pages (guard pages come on top)
      * @param options the hardening to apply; none is fine
      * @return the new region
-     * @throws IllegalArgumentException if {@code byteSize} is not positive, or more than can be mapped (over
-     *     2^48 bytes, 256 TiB, guard pages included); or the
+     * @throws IllegalArgumentException if {@code byteSize} is not positive, or more than can be mapped (2^48
+     *     bytes, 256 TiB, or more, guard pages included); or the
      *     {@linkplain SealPolicy policy} property is invalid and {@code IMMUTABLE} is asked where it is not
      *     available
      * @throws NullPointerException if {@code options} or one of them is null
@@ -233,7 +234,7 @@ public final class MappedRegion implements AutoCloseable {
         }
         long size = roundUp(byteSize, pageSize);
         long total = size + 2 * guard;
-        if (total + slack > LARGEST_MAPPING) {
+        if (total + slack >= LARGEST_MAPPING) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "%d bytes%s%s are too large to map: a"
                 + " mapping made without an address hint, as here, lies below 2^48 (256 TiB) on every 64-bit Linux",
                 byteSize, guard > 0 ? " with guard pages" : "", slack > 0 ? " at an alignment of " + alignment : ""));

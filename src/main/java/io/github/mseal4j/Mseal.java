@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -154,12 +155,15 @@ public final class Mseal {
      * @throws NullPointerException if {@code data} is null
      * @throws IllegalStateException if {@code data}'s scope is closed
      * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy, or
-     *     {@code data} is larger than any mapping can be (2^48 bytes)
+     *     {@code data} is too large for any mapping (2^48 bytes or more)
      * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
      * @throws SystemCallException if a system call fails
      */
     public static MemorySegment freeze(MemorySegment data) {
         Objects.requireNonNull(data, "data");
+        if (!data.scope().isAlive()) {
+            throw new IllegalStateException("the segment's scope is closed: nothing to freeze");
+        }
         long length = data.byteSize();
         if (length == 0) {
             return frozenNothing();
@@ -175,6 +179,15 @@ public final class Mseal {
         }
         region.close(); // frees the region's bookkeeping; the frozen pages stay, as they must
         return frozen;
+    }
+
+    /** {@code channel.read(buffer, position)}; a failure names {@code file} (the JDK's message does not). */
+    private static int read(FileChannel channel, ByteBuffer buffer, long position, Path file) throws IOException {
+        try {
+            return channel.read(buffer, position);
+        } catch (IOException e) {
+            throw new IOException(file + " could not be read: " + e.getMessage(), e);
+        }
     }
 
     /** The other reason a file's reported size is not what it holds. */
@@ -208,28 +221,34 @@ public final class Mseal {
      * and a shared one shows every change. The copy is what the file held while it was read; a file that
      * changes size meanwhile is refused.
      *
-     * @param file the file; read whole
+     * @param file a regular file (symbolic links are followed); read whole
      * @return a read-only segment of the file's bytes
-     * @throws IOException if the file cannot be read, or changes size while it is read, or reports a size other
-     *     than what it holds (as files in {@code /proc} and {@code /sys} do)
+     * @throws IOException if the file is not a regular file (a directory, FIFO, device or socket: checked before
+     *     it is opened), cannot be read, changes size while it is read, or reports a size other than what it
+     *     holds (as files in {@code /proc} and {@code /sys} do)
      * @throws NullPointerException if {@code file} is null
      * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy, or the
-     *     file is larger than any mapping can be (2^48 bytes)
+     *     file is too large for any mapping (2^48 bytes or more)
      * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
      * @throws SystemCallException if a system call fails
      */
     public static MemorySegment freeze(Path file) throws IOException {
         Objects.requireNonNull(file, "file");
+        // Before opening: a FIFO without a writer would block the open for ever; a device has no size to trust.
+        if (!Files.readAttributes(file, BasicFileAttributes.class).isRegularFile()) {
+            throw new IOException(file + " is not a regular file (a directory, FIFO, device or socket): read it"
+                + " yourself and freeze the bytes");
+        }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size == 0) {
-                if (channel.read(ByteBuffer.allocate(1), 0) > 0) {
+                if (read(channel, ByteBuffer.allocate(1), 0, file) > 0) {
                     throw new IOException(file + " reports a size of 0 but has content: it changed while it was"
                         + " read, or " + SIZE_UNKNOWN);
                 }
                 return frozenNothing();
             }
-            if (size > MappedRegion.LARGEST_MAPPING) {
+            if (size >= MappedRegion.LARGEST_MAPPING) {
                 throw new IllegalArgumentException(file + " is " + size + " bytes, too large to freeze: a mapping"
                     + " lies below 2^48 (256 TiB) on every 64-bit Linux");
             }
@@ -240,14 +259,14 @@ public final class Mseal {
                 long done = 0;
                 while (done < size) {
                     ByteBuffer window = target.asSlice(done, Math.min(size - done, 1L << 30)).asByteBuffer();
-                    int read = channel.read(window, done);
+                    int read = read(channel, window, done, file);
                     if (read < 0) {
                         throw new IOException(file + " changed size while it was read (" + done + " of " + size
                             + " bytes, then end of file), or " + SIZE_UNKNOWN);
                     }
                     done += read;
                 }
-                if (channel.read(ByteBuffer.allocate(1), size) > 0) {
+                if (read(channel, ByteBuffer.allocate(1), size, file) > 0) {
                     throw new IOException(file + " changed size while it was read: it grew past " + size + " bytes");
                 }
                 frozen = region.sealReadOnly().asSlice(0, size);
@@ -279,7 +298,7 @@ public final class Mseal {
      * @throws SecurityException if the frozen bytes' SHA-256 is not {@code sha256Hex}; the message names both
      * @throws IllegalArgumentException if {@code sha256Hex} is not 64 hexadecimal digits (checked before the
      *     file is read), the {@linkplain SealPolicy policy} property names no policy, or the file is larger than
-     *     any mapping can be (2^48 bytes)
+     *     any mapping (2^48 bytes or more)
      * @throws NullPointerException if an argument is null
      * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
      * @throws SystemCallException if a system call fails

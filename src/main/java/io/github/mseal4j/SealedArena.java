@@ -235,9 +235,9 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         // Even a fresh reservation starts only page-aligned: a larger alignment may cost up to this much.
         long slack = byteAlignment > pageSize ? byteAlignment - pageSize : 0;
         if (byteSize > chunkSize - slack) {
-            if (byteSize > MappedRegion.LARGEST_MAPPING - slack) { // (chunks are far smaller: checked here only)
+            if (byteSize >= MappedRegion.LARGEST_MAPPING - slack) { // (chunks are far smaller: checked here only)
                 throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "an allocation of %d bytes"
-                    + " at an alignment of %d is too large to map: %s passes 2^48 bytes (256 TiB), more than any"
+                    + " at an alignment of %d is too large to map: %s reaches 2^48 bytes (256 TiB), more than any"
                     + " mapping made without an address hint", byteSize, byteAlignment,
                     slack > 0 ? "with the slack its alignment needs it" : "it"));
             }

@@ -264,13 +264,16 @@ class ImmutableTest {
         assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm), "needs /dev/shm for a sparse file of 2^48 bytes");
         Path huge = Files.createTempFile(shm, "mseal4j-huge", ".bin");
         try {
-            try (var file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
-                file.setLength((1L << 48) + 1); // sparse: no block is written
+            // 2^48 bytes exactly cannot lie below 2^48 either: page 0 is never mapped.
+            for (long size : new long[] {(1L << 48) + 1, 1L << 48}) {
+                try (var file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+                    file.setLength(size); // sparse: no block is written
+                }
+                long fds = fds();
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Mseal.freeze(huge));
+                assertTrue(e.getMessage().contains(huge.toString()) && e.getMessage().contains("2^48"), e.getMessage());
+                assertEquals(fds, fds(), "no memfd made, no descriptor left open");
             }
-            long fds = fds();
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Mseal.freeze(huge));
-            assertTrue(e.getMessage().contains(huge.toString()) && e.getMessage().contains("2^48"), e.getMessage());
-            assertEquals(fds, fds(), "no memfd made, no descriptor left open");
         } finally {
             Files.delete(huge);
         }
@@ -284,6 +287,35 @@ class ImmutableTest {
         IOException e = assertThrows(IOException.class, () -> Mseal.freeze(attribute));
         assertTrue(e.getMessage().contains("/proc or /sys") && e.getMessage().contains("freeze the bytes"),
             "not only 'changed size': " + e.getMessage());
+    }
+
+    @Test
+    void onlyRegularFilesAreFrozenAndErrorsNameTheFile(@TempDir Path directory) throws Exception {
+        Path fifo = directory.resolve("fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        assertEquals(0, mkfifo.waitFor());
+        // Opening a FIFO with no writer would block for ever (the test holds it open read-write, so that a
+        // regression fails rather than hangs); a device would be read without end, or as empty.
+        try (var holder = new java.io.RandomAccessFile(fifo.toFile(), "rw")) {
+            assertTrue(holder.getFD().valid());
+            for (Path special : List.of(fifo, Path.of("/dev/zero"), Path.of("/dev/null"))) {
+                IOException e = assertThrows(IOException.class, () -> Mseal.freeze(special));
+                assertTrue(e.getMessage().startsWith(special + " is not a regular file"), e.getMessage());
+            }
+        }
+        Path mem = Path.of("/proc/self/mem"); // a regular file whose read at offset 0 fails
+        IOException e = assertThrows(IOException.class, () -> Mseal.freeze(mem));
+        assertTrue(e.getMessage().startsWith(mem.toString()), "names the file: " + e.getMessage());
+    }
+
+    @Test
+    void aClosedSegmentIsRefusedWhateverItsLength() {
+        MemorySegment empty;
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            empty = arena.allocate(0);
+        }
+        MemorySegment closed = empty;
+        assertThrows(IllegalStateException.class, () -> Mseal.freeze(closed));
     }
 
     private static long fds() {

@@ -23,12 +23,14 @@ public final class Limits {
     private static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
     /**
-     * A private mapping that {@code mmap} refuses with ENOMEM on every host: 256 TiB, the whole of the largest
-     * user address space a hint-less {@code mmap} may use (x86-64: 128 TiB, also with 5-level page tables;
-     * arm64: 256 TiB with 48-bit and 52-bit addresses), so it cannot fit whatever {@code vm.overcommit_memory}
-     * says. (64 TiB fails only where overcommit is heuristic: with {@code vm.overcommit_memory=1} it maps.)
+     * A private mapping that {@code mmap} refuses with ENOMEM on every host, and that the library still asks
+     * for (it refuses 2^48 bytes and more itself): 256 TiB less 1 MiB. Larger than the whole user address space
+     * of x86-64 (128 TiB, also with 5-level page tables), and on arm64 (256 TiB for a hint-less mmap) than any
+     * hole a running process leaves (its executable, libraries and stack lie far apart), so it cannot fit
+     * whatever {@code vm.overcommit_memory} says. (64 TiB fails only where overcommit is heuristic: with
+     * {@code vm.overcommit_memory=1} it maps.)
      */
-    public static final long UNMAPPABLE = 1L << 48;
+    public static final long UNMAPPABLE = (1L << 48) - (1L << 20);
 
     private Limits() {
     }
