@@ -1045,25 +1045,23 @@ public final class MappedRegion implements AutoCloseable {
      * dies at the first write), or seal memory writable that it reports read-only. One system call. The probe
      * is chosen to change nothing where the mprotect was real, except from read-only to writable, where the
      * write probe faults the page in, as the first write would. Where the advices cannot answer just now (an
-     * answer that says nothing, such as ENOMEM; no scratch page for their calibration at the mapping limit), the
-     * check reads smaps instead; a kernel without them (before Linux 5.14) gets no check.
+     * answer that says nothing, such as ENOMEM; no scratch page for their calibration at the mapping limit), or
+     * do not answer as they should here at all (refused by a filter; a kernel before Linux 5.14), the check reads
+     * smaps instead.
      */
     private static void verifyProtected(long start, long length, long probe, long pageSize, Protection before,
                                         Protection after) {
         if (before == after) {
             return;
         }
-        int known = Populate.known();
-        if (known == Populate.NO) {
-            return;
-        }
         // Between readable protections only write access differs; to or from PROT_NONE, read access does.
         boolean write = before != Protection.NONE && after != Protection.NONE;
         boolean allowed = write ? after == Protection.READ_WRITE : after != Protection.NONE;
-        int answer = known == Populate.UNKNOWN ? -1
+        int answer = Populate.known() != Populate.YES ? -1
             : LibC.madvise(probe, pageSize, write ? Mman.MADV_POPULATE_WRITE : Mman.MADV_POPULATE_READ);
-        // No calibration just now (no scratch mapping at the limit), or an answer that tells nothing (ENOMEM
-        // under memory pressure, EINTR): ask smaps instead.
+        // Advices that do not answer as they should here (refused, or a kernel before 5.14), no calibration just
+        // now (no scratch mapping at the limit), or an answer that tells nothing (ENOMEM under memory pressure,
+        // EINTR): ask smaps instead.
         boolean wrong = answer == 0 || refused(answer) ? (answer == 0) != allowed : !protectionInKernel(probe, after);
         if (wrong) {
             throw new IllegalStateException(String.format(Locale.ROOT, "mprotect(%s, %d, %s) returned 0, but the"
@@ -1095,9 +1093,10 @@ public final class MappedRegion implements AutoCloseable {
      * Whether the populate advices answer here as {@link #verifyProtected} reads them, tried on scratch pages
      * mapped with each protection (no mprotect, whose answers are what is being checked): both succeed on a
      * writable page, the write advice is refused on a read-only one, the read advice on an inaccessible one.
-     * A kernel without them (before 5.14), or a sandbox that implements them differently, gets no check rather
-     * than false alarms. A scratch mapping that cannot be made (at {@code vm.max_map_count}, say) decides
-     * nothing: that check reads smaps instead, and the advices are tried again next time.
+     * A kernel without them (before 5.14), or a sandbox that implements them differently, has its checks read
+     * smaps instead, rather than raise false alarms. A scratch mapping that cannot be made (at
+     * {@code vm.max_map_count}, say) decides nothing: that check reads smaps, and the advices are tried again
+     * next time.
      */
     private static final class Populate {
         static final int UNKNOWN = 0;
@@ -1137,7 +1136,7 @@ public final class MappedRegion implements AutoCloseable {
                         && refused(LibC.madvise(scratch[2], page, Mman.MADV_POPULATE_READ));
                     if (!expected) {
                         LOG.log(System.Logger.Level.DEBUG, "mseal4j: the populate advices do not answer as"
-                            + " expected here; what mprotect reports is not double-checked");
+                            + " expected here; what mprotect reports is checked in /proc/self/smaps instead");
                     }
                     return expected ? YES : NO;
                 } finally {

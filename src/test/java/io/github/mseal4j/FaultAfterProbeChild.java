@@ -33,7 +33,8 @@ import java.util.function.Supplier;
  * with success without sealing the rest. {@code fake-mixed-protect}: the same lie about a range whose first
  * page has the protection asked already. {@code fake-first-protect}: the lie is told from the process's first
  * mprotect of one page on. {@code fake-protect-uncalibrated}: the lie is told where the check cannot calibrate
- * its probes (no scratch page can be mapped, as at {@code vm.max_map_count}).
+ * its probes (no scratch page can be mapped, as at {@code vm.max_map_count}); {@code fake-protect-no-populate}:
+ * where the populate advices are refused altogether.
  */
 public final class FaultAfterProbeChild {
     private FaultAfterProbeChild() {
@@ -186,6 +187,18 @@ public final class FaultAfterProbeChild {
                         Errno.ENOMEM),
                     Rule.denyWhen(Call.MPROTECT, 1, size, 2, Mman.PROT_READ | Mman.PROT_WRITE, 0));
                 report("allocate uncalibrated", () -> {
+                    MappedRegion region = MappedRegion.allocate(size, MappingOption.GUARD_PAGES);
+                    region.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // PROT_NONE there: SIGSEGV
+                    return "returned, written";
+                });
+            }
+            case "fake-protect-no-populate" -> {
+                // The populate advices refused (a filter answering them EINVAL), so the check cannot use them,
+                // and a lie told about an mprotect as above.
+                long size = (64L << 20) + 7 * page;
+                Seccomp.install(Rule.denyWhen(Call.MADVISE, 2, Mman.MADV_POPULATE_READ, Errno.EINVAL),
+                    Rule.denyWhen(Call.MPROTECT, 1, size, 2, Mman.PROT_READ | Mman.PROT_WRITE, 0));
+                report("allocate without populate", () -> {
                     MappedRegion region = MappedRegion.allocate(size, MappingOption.GUARD_PAGES);
                     region.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // PROT_NONE there: SIGSEGV
                     return "returned, written";

@@ -117,6 +117,12 @@ class FaultAfterProbeTest {
     }
 
     @Test
+    void anMprotectLieIsCaughtThroughSmapsWhereThePopulateAdvicesAreRefused() {
+        String out = run("fake-protect-no-populate");
+        assertRefused(out, "allocate without populate", "mprotect", "did not change");
+    }
+
+    @Test
     void aMemfdThatWasNotSizedIsCaughtBeforeItIsMapped() {
         String out = run("fake-ftruncate");
         assertRefused(out, "allocate IMMUTABLE", "ftruncate", "answered 0 bytes");

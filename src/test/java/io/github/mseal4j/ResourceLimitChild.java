@@ -24,6 +24,10 @@ public final class ResourceLimitChild {
                 report("arena", () -> SealedArena.create().allocate(16));
                 report("arena of 5 MiB chunks", () -> SealedArena.create(5 * mib).allocate(16));
             }
+            case "fsize-zero" -> {
+                Limits.limitFileSize(0);
+                System.out.println("immutability: " + Mseal.immutability());
+            }
             case "as" -> {
                 Limits.limitAddressSpace(status("VmSize:") + 64 * mib);
                 report("region 128 MiB", () -> MappedRegion.allocate(128 * mib));

@@ -43,6 +43,12 @@ class ResourceLimitTest {
     }
 
     @Test
+    void theImmutabilityVerdictNamesAFileSizeLimitThatLeavesNoRoomForAPage() {
+        String verdict = line(run("fsize-zero"), "immutability");
+        assertTrue(verdict.contains("EFBIG") && verdict.contains("RLIMIT_FSIZE (ulimit -f, now 0 bytes)"), verdict);
+    }
+
+    @Test
     void anAddressSpaceLimitIsNamedAndTheCommitLimitOnlyWhereItApplies() {
         String out = run("as");
         String region = line(out, "region 128 MiB");

@@ -111,8 +111,10 @@ public final class SupportProbe {
         try {
             int errno = calls.ftruncate(fd, 4096);
             if (errno != 0) {
+                String remedy = Errno.remedy("ftruncate", errno, 4096, "");
                 return new Immutability(new SealSupport(Status.PROBE_FAILED, "ftruncate of a new memfd failed with "
-                    + Errno.name(errno)), errno != Errno.ENOMEM && errno != Errno.ENOSPC);
+                    + Errno.name(errno) + (remedy.isEmpty() ? "" : ": " + remedy)),
+                    errno != Errno.ENOMEM && errno != Errno.ENOSPC);
             }
             int added = calls.fcntl(fd, Mman.F_ADD_SEALS, Mman.IMMUTABLE_FILE_SEALS);
             if (added < 0) {
