@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -131,9 +133,16 @@ public final class Errno {
         String raise = "raise the limit: sysctl -w vm.max_map_count=<more>";
         // Only private writable memory is charged: not a shared mapping of a memfd, not PROT_NONE address space.
         boolean charged = !arguments.contains("MAP_SHARED") && arguments.contains("PROT_WRITE");
+        String mode = overcommitMode();
         String commit = "the commit limit: private writable memory is charged when it is mapped or made writable,"
-            + " and vm.overcommit_memory=" + overcommitMode() + " refuses it (0: any single mapping larger than RAM"
+            + " and vm.overcommit_memory=" + mode + " refuses it (0: any single mapping larger than RAM"
             + " plus swap; 2: anything past CommitLimit in /proc/meminfo); map less, or change the overcommit policy";
+        // Mode 1 never refuses; mode 0 only what is larger than RAM and swap together.
+        boolean mayCommit = switch (mode) {
+            case "1" -> false;
+            case "0" -> Long.compareUnsigned(length, memoryAndSwap()) > 0;
+            default -> true;
+        };
         String addressSpace = addressSpaceLimit();
         String data = processLimit(DATA);
         String limits = (addressSpace.endsWith(" bytes") ? ", or past its address-space limit RLIMIT_AS (ulimit -v,"
@@ -155,11 +164,21 @@ public final class Errno {
                     }
                 }
                 yield "the process is out of address space or memory" + limits + ", or has reached " + mapCount
-                    + " (map fewer, larger regions, or " + raise + ")" + (charged ? ", or hit " + commit : "");
+                    + " (map fewer, larger regions, or " + raise + ")" + (charged && mayCommit ? ", or hit " + commit
+                    : "");
             }
-            case "mprotect" -> "part of the range is not mapped; or changing part of a mapping needs a split past "
-                + mapCount + " (" + raise + ")" + (charged ? "; or making private memory writable went past a"
-                + " limit" + limits + ", or hit " + commit : "");
+            case "mprotect" -> {
+                List<String> writable = new ArrayList<>();
+                if (charged && data.endsWith(" bytes")) {
+                    writable.add("went past its data limit RLIMIT_DATA (ulimit -d, now " + data + ")");
+                }
+                if (charged && mayCommit) {
+                    writable.add("hit " + commit);
+                }
+                yield "part of the range is not mapped; or changing part of a mapping needs a split past " + mapCount
+                    + " (" + raise + ")" + (writable.isEmpty() ? "" : "; or making private memory writable "
+                    + String.join(", or ", writable));
+            }
             case "munmap" -> "unmapping the middle of a mapping (the kernel merges neighbouring mappings of the same"
                 + " kind) needs a split past " + mapCount + "; nothing was unmapped: release other mappings and"
                 + " retry, or " + raise;
@@ -250,6 +269,18 @@ public final class Errno {
                 .findFirst().orElse("unknown");
         } catch (IOException | RuntimeException e) {
             return "unknown";
+        }
+    }
+
+    /** MemTotal plus SwapTotal from {@code /proc/meminfo}, in bytes; 0 if unknown (then any length may be refused). */
+    private static long memoryAndSwap() {
+        try {
+            return Files.readAllLines(Path.of("/proc/meminfo")).stream()
+                .filter(line -> line.startsWith("MemTotal:") || line.startsWith("SwapTotal:"))
+                .mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024)
+                .sum();
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
     }
 

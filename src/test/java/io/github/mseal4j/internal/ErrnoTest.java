@@ -2,6 +2,7 @@ package io.github.mseal4j.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -46,8 +47,18 @@ class ErrnoTest {
     @ParameterizedTest
     @MethodSource("remedies")
     void remediesSayWhatToDo(Remedy remedy) {
-        String text = Errno.remedy(remedy.operation(), remedy.errno(), 4096, PRIVATE_WRITABLE);
+        // 64 TiB: more than RAM and swap, so the commit limit may refuse it under any overcommit mode but 1.
+        String text = Errno.remedy(remedy.operation(), remedy.errno(), 1L << 46, PRIVATE_WRITABLE);
         assertTrue(text.contains(remedy.mentions()), "'" + text + "' mentions '" + remedy.mentions() + "'");
+    }
+
+    @Test
+    void theHeuristicOvercommitModeIsNotBlamedForAMappingSmallerThanMemory() {
+        assumeTrue(Errno.overcommitMode().equals("0"), "vm.overcommit_memory=" + Errno.overcommitMode());
+        for (String operation : new String[] {"mmap", "mprotect"}) {
+            String text = Errno.remedy(operation, Errno.ENOMEM, 2L << 20, PRIVATE_WRITABLE);
+            assertTrue(!text.contains("commit limit") && text.contains("vm.max_map_count"), text);
+        }
     }
 
     @ParameterizedTest
