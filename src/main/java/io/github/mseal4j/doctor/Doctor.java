@@ -55,11 +55,13 @@ public final class Doctor {
 
     /**
      * What the process's setting allows: the seal policy (or why the property is invalid), its seccomp mode,
-     * its mappings against {@code vm.max_map_count}, {@code RLIMIT_MEMLOCK}, and the kernel's
-     * {@code proc_mem.force_override} boot option.
+     * its mappings against {@code vm.max_map_count}, the soft limits that bite what the library maps
+     * ({@code RLIMIT_MEMLOCK}; {@code RLIMIT_FSIZE}, which counts a memfd; {@code RLIMIT_AS};
+     * {@code RLIMIT_DATA}), and the kernel's {@code proc_mem.force_override} boot option.
      */
     public record Environment(String policy, boolean policyValid, String seccomp, long mappings, long maxMapCount,
-                              String memlockLimit, String procMemForceOverride) {
+                              String memlockLimit, String fileSizeLimit, String addressSpaceLimit, String dataLimit,
+                              String procMemForceOverride) {
         /** Mappings left before {@code vm.max_map_count}, or -1 when unknown. */
         public long headroom() {
             return maxMapCount < 0 || mappings < 0 ? -1 : maxMapCount - mappings;
@@ -240,7 +242,8 @@ public final class Doctor {
         }
         SealStatistics statistics = Mseal.statistics();
         return new Environment(policy, policyProblem.isEmpty(), seccomp, statistics.mappings(),
-            statistics.maxMapCount(), Errno.memlockLimit(), procMemForceOverride());
+            statistics.maxMapCount(), Errno.memlockLimit(), Errno.fileSizeLimit(), Errno.addressSpaceLimit(),
+            Errno.dataLimit(), procMemForceOverride());
     }
 
     /** The kernel's {@code proc_mem.force_override=} boot option, if given. */
@@ -447,6 +450,9 @@ public final class Doctor {
         line(out, "mappings", environment.mappings() + " of vm.max_map_count " + environment.maxMapCount()
             + " (headroom " + environment.headroom() + ")");
         line(out, "RLIMIT_MEMLOCK", environment.memlockLimit());
+        line(out, "RLIMIT_FSIZE", environment.fileSizeLimit() + " (a memfd counts against it)");
+        line(out, "RLIMIT_AS", environment.addressSpaceLimit());
+        line(out, "RLIMIT_DATA", environment.dataLimit());
         line(out, "proc_mem.force_override", environment.procMemForceOverride());
         report.demonstration().ifPresent(demo -> {
             demo.failure().ifPresent(failure -> line(out, "demonstration", "FAILED: " + failure));
@@ -521,6 +527,9 @@ public final class Doctor {
         json.field("maxMapCount", environment.maxMapCount());
         json.field("headroom", environment.headroom());
         json.field("memlockLimit", environment.memlockLimit());
+        json.field("fileSizeLimit", environment.fileSizeLimit());
+        json.field("addressSpaceLimit", environment.addressSpaceLimit());
+        json.field("dataLimit", environment.dataLimit());
         json.field("procMemForceOverride", environment.procMemForceOverride());
         json.end();
         report.demonstration().ifPresent(demo -> {

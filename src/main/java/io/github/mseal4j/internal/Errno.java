@@ -108,7 +108,7 @@ public final class Errno {
             case EMFILE, ENFILE -> "no file descriptor is left (ulimit -n, now bounded by RLIMIT_NOFILE);"
                 + " immutable memory holds one per region until it is frozen or closed";
             case EFBIG -> "the memfd would pass the file-size limit RLIMIT_FSIZE (ulimit -f, now "
-                + processLimit(FILE_SIZE) + "), which a memfd counts against: immutable memory is a memfd as large"
+                + fileSizeLimit() + "), which a memfd counts against: immutable memory is a memfd as large"
                 + " as its region; raise the limit (ulimit -f, LimitFSIZE= in systemd, --ulimit fsize in Docker),"
                 + " or map less (a MappedRegion can also do without MappingOption.IMMUTABLE)";
             case EINTR -> "a fatal signal interrupted the call; the process is exiting";
@@ -144,7 +144,7 @@ public final class Errno {
             default -> true;
         };
         String addressSpace = addressSpaceLimit();
-        String data = processLimit(DATA);
+        String data = dataLimit();
         String limits = (addressSpace.endsWith(" bytes") ? ", or past its address-space limit RLIMIT_AS (ulimit -v,"
             + " now " + addressSpace + ")" : "") + (charged && data.endsWith(" bytes") ? ", or past its data limit"
             + " RLIMIT_DATA (ulimit -d, now " + data + "), which counts private writable memory" : "");
@@ -257,6 +257,16 @@ public final class Errno {
     /** The soft {@code RLIMIT_AS} as {@code /proc/self/limits} states it: {@code N bytes}, {@code unlimited}, {@code unknown}. */
     public static String addressSpaceLimit() {
         return processLimit(ADDRESS_SPACE);
+    }
+
+    /** The soft {@code RLIMIT_FSIZE}, which a memfd counts against, as {@link #addressSpaceLimit()} states it. */
+    public static String fileSizeLimit() {
+        return processLimit(FILE_SIZE);
+    }
+
+    /** The soft {@code RLIMIT_DATA}, which counts private writable memory, as {@link #addressSpaceLimit()} states it. */
+    public static String dataLimit() {
+        return processLimit(DATA);
     }
 
     /** The soft limit {@code /proc/self/limits} calls {@code name}: {@code N bytes}, {@code unlimited} or {@code unknown}. */

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 /** The doctor's findings, its text and its JSON. The packaged jar is run end to end by DoctorIT. */
 class DoctorTest {
     private static final Environment ENVIRONMENT = new Environment("STRICT", true, "disabled", 500, 65530,
-        "8388608 bytes", "not set");
+        "8388608 bytes", "unlimited", "unlimited", "unlimited", "not set");
     private static final SealSupport AVAILABLE = new SealSupport(SealSupport.Status.AVAILABLE, "available");
 
     @Test
@@ -72,7 +72,8 @@ class DoctorTest {
         }
         assertTrue(text.contains("'sl'"), text);
         assertTrue(text.contains("/proc/self/mem"), text);
-        for (String label : List.of("seal policy", "seccomp", "mappings", "RLIMIT_MEMLOCK", "hardened page",
+        for (String label : List.of("seal policy", "seccomp", "mappings", "RLIMIT_MEMLOCK", "RLIMIT_FSIZE",
+            "RLIMIT_AS", "RLIMIT_DATA", "hardened page",
             "guard below", "guard above", "immutable memory", "immutable page", "proc_mem.force_override")) {
             assertTrue(text.contains(label), label + " in\n" + text);
         }
@@ -87,7 +88,12 @@ class DoctorTest {
         Map<?, ?> support = (Map<?, ?>) json.get("support");
         assertEquals(report.support().available(), support.get("available"));
         assertEquals(report.support().reason(), support.get("reason"));
-        assertEquals(report.environment().maxMapCount(), ((Map<?, ?>) json.get("environment")).get("maxMapCount"));
+        Map<?, ?> environment = (Map<?, ?>) json.get("environment");
+        assertEquals(report.environment().maxMapCount(), environment.get("maxMapCount"));
+        // The limits that bite immutable memory (a memfd's size), arenas (address space) and anonymous memory.
+        assertEquals(report.environment().fileSizeLimit(), environment.get("fileSizeLimit"));
+        assertEquals(report.environment().addressSpaceLimit(), environment.get("addressSpaceLimit"));
+        assertEquals(report.environment().dataLimit(), environment.get("dataLimit"));
         if (report.support().available()) {
             Map<?, ?> hardening = (Map<?, ?>) ((Map<?, ?>) json.get("demonstration")).get("hardening");
             assertEquals(Boolean.TRUE, hardening.get("guardsSealed"));
@@ -139,7 +145,7 @@ class DoctorTest {
     @Test
     void anInvalidPolicyIsExitStatusThreeOnceTheDemonstrationPasses() {
         Environment invalid = new Environment("invalid: -Dio.github.mseal4j.policy=x is not a seal policy", false,
-            "disabled", 500, 65530, "8388608 bytes", "not set");
+            "disabled", 500, 65530, "8388608 bytes", "unlimited", "unlimited", "unlimited", "not set");
         Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 1)), true, "sl", true,
             true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty(), Optional.empty());
         Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, AVAILABLE, AVAILABLE,
