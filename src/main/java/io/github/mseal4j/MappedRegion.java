@@ -1047,7 +1047,7 @@ public final class MappedRegion implements AutoCloseable {
      * write probe faults the page in, as the first write would. Where the advices cannot answer just now (an
      * answer that says nothing, such as ENOMEM; no scratch page for their calibration at the mapping limit), or
      * do not answer as they should here at all (refused by a filter; a kernel before Linux 5.14), the check reads
-     * smaps instead.
+     * {@code /proc/self/maps} instead.
      */
     private static void verifyProtected(long start, long length, long probe, long pageSize, Protection before,
                                         Protection after) {
@@ -1061,7 +1061,7 @@ public final class MappedRegion implements AutoCloseable {
             : LibC.madvise(probe, pageSize, write ? Mman.MADV_POPULATE_WRITE : Mman.MADV_POPULATE_READ);
         // Advices that do not answer as they should here (refused, or a kernel before 5.14), no calibration just
         // now (no scratch mapping at the limit), or an answer that tells nothing (ENOMEM under memory pressure,
-        // EINTR): ask smaps instead.
+        // EINTR): ask /proc/self/maps instead.
         boolean wrong = answer == 0 || refused(answer) ? (answer == 0) != allowed : !protectionInKernel(probe, after);
         if (wrong) {
             throw new IllegalStateException(String.format(Locale.ROOT, "mprotect(%s, %d, %s) returned 0, but the"
@@ -1072,13 +1072,13 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
-     * Whether smaps shows the page at {@code probe} with {@code protection}: the slower check, for when the
-     * populate advices cannot answer. True when smaps cannot be read either (nothing to go on).
+     * Whether {@code /proc/self/maps} shows the page at {@code probe} with {@code protection}: the slower check,
+     * for when the populate advices cannot answer (maps, not smaps: the same permissions without a walk of every
+     * page table, read only up to that page's mapping). True when it cannot be read either (nothing to go on).
      */
     private static boolean protectionInKernel(long probe, Protection protection) {
         try {
-            List<Smaps.Vma> vmas = Smaps.read(probe, probe + 1);
-            return !vmas.isEmpty() && vmas.getFirst().protection() == protection;
+            return Smaps.protectionAt(probe).orElse(null) == protection;
         } catch (RuntimeException e) {
             return true;
         }
@@ -1094,8 +1094,8 @@ public final class MappedRegion implements AutoCloseable {
      * mapped with each protection (no mprotect, whose answers are what is being checked): both succeed on a
      * writable page, the write advice is refused on a read-only one, the read advice on an inaccessible one.
      * A kernel without them (before 5.14), or a sandbox that implements them differently, has its checks read
-     * smaps instead, rather than raise false alarms. A scratch mapping that cannot be made (at
-     * {@code vm.max_map_count}, say) decides nothing: that check reads smaps, and the advices are tried again
+     * {@code /proc/self/maps} instead, rather than raise false alarms. A scratch mapping that cannot be made (at
+     * {@code vm.max_map_count}, say) decides nothing: that check reads maps, and the advices are tried again
      * next time.
      */
     private static final class Populate {
@@ -1136,7 +1136,7 @@ public final class MappedRegion implements AutoCloseable {
                         && refused(LibC.madvise(scratch[2], page, Mman.MADV_POPULATE_READ));
                     if (!expected) {
                         LOG.log(System.Logger.Level.DEBUG, "mseal4j: the populate advices do not answer as"
-                            + " expected here; what mprotect reports is checked in /proc/self/smaps instead");
+                            + " expected here; what mprotect reports is checked in /proc/self/maps instead");
                     }
                     return expected ? YES : NO;
                 } finally {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Reads {@code /proc/self/smaps}: the kernel's own account of each mapping (VMA), including the
@@ -17,6 +18,7 @@ import java.util.List;
  */
 public final class Smaps {
     private static final Path SELF = Path.of("/proc/self/smaps");
+    private static final Path MAPS = Path.of("/proc/self/maps");
 
     /** The name smaps gives a mapping of the memfd behind mseal4j's immutable memory. */
     public static final String MEMFD_PATH = "/memfd:mseal4j (deleted)";
@@ -83,6 +85,40 @@ public final class Smaps {
     }
 
     private Smaps() {
+    }
+
+    /**
+     * The access the mapping at {@code address} grants, from {@code /proc/self/maps}: the same permissions as
+     * smaps without the page-table walk that makes smaps slow, read only up to that mapping. Empty when
+     * nothing is mapped there.
+     *
+     * @throws java.io.UncheckedIOException if {@code /proc/self/maps} cannot be read
+     */
+    public static Optional<Protection> protectionAt(long address) {
+        try (BufferedReader reader = Files.newBufferedReader(MAPS, StandardCharsets.ISO_8859_1)) {
+            return protectionAt(reader, address);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + MAPS, e);
+        }
+    }
+
+    /** {@link #protectionAt(long)} over maps text. */
+    static Optional<Protection> protectionAt(BufferedReader reader, long address) throws IOException {
+        String line;
+        while ((line = reader.readLine()) != null) {
+            int dash = headerDash(line);
+            if (dash <= 0) {
+                continue;
+            }
+            int space = line.indexOf(' ', dash);
+            long end = Long.parseUnsignedLong(line, dash + 1, space, 16);
+            if (Long.compareUnsigned(address, end) < 0) { // mappings come in address order
+                long start = Long.parseUnsignedLong(line, 0, dash, 16);
+                return Long.compareUnsigned(address, start) < 0 ? Optional.empty()
+                    : Optional.of(new Vma(start, end, line.substring(space + 1, space + 5), List.of()).protection());
+            }
+        }
+        return Optional.empty();
     }
 
     /** The mappings that overlap {@code [start, end)}, in address order. */

@@ -85,6 +85,44 @@ class SmapsTest {
         assertEquals(coverage.sealed(), Smaps.coveredAndSealed(vmas, coverage.start(), coverage.end()));
     }
 
+    /** The same mappings as /proc/self/maps prints them, with a gap before the last one. */
+    private static final String MAPS = """
+        7f0000000000-7f0000002000 rw-p 00000000 00:00 0
+        7f0000002000-7f0000003000 r--p 00000000 00:00 0
+        7f0000003000-7f0000004000 ---p 00000000 00:00 0                          [anon:guard]
+        7f0000006000-7f0000007000 rw-s 00000000 00:01 7                          /memfd:mseal4j (deleted)
+        ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
+        """;
+
+    @Test
+    void theProtectionAtAnAddressComesFromItsMappingInMaps() throws IOException {
+        record Case(long address, java.util.Optional<Protection> expected) {
+        }
+        for (Case c : List.of(new Case(0x7f0000000000L, java.util.Optional.of(Protection.READ_WRITE)),
+                new Case(0x7f0000001fffL, java.util.Optional.of(Protection.READ_WRITE)),
+                new Case(0x7f0000002000L, java.util.Optional.of(Protection.READ)),
+                new Case(0x7f0000003abcL, java.util.Optional.of(Protection.NONE)),
+                new Case(0x7f0000004000L, java.util.Optional.<Protection>empty()),  // the gap
+                new Case(0x7f0000006000L, java.util.Optional.of(Protection.READ_WRITE)),
+                new Case(0x1000L, java.util.Optional.<Protection>empty()),          // below everything
+                new Case(-1L, java.util.Optional.<Protection>empty()))) {           // above everything
+            assertEquals(c.expected(), Smaps.protectionAt(new BufferedReader(new StringReader(MAPS)), c.address()),
+                Long.toHexString(c.address()));
+        }
+    }
+
+    @Test
+    void theProtectionAtAnAddressOfThisProcessIsWhatTheKernelApplied() {
+        long page = io.github.mseal4j.Mseal.pageSize();
+        try (io.github.mseal4j.MappedRegion region = io.github.mseal4j.MappedRegion.allocate(3 * page)) {
+            region.protect(page, page, Protection.NONE);
+            region.protect(2 * page, page, Protection.READ);
+            assertEquals(java.util.Optional.of(Protection.READ_WRITE), Smaps.protectionAt(region.address()));
+            assertEquals(java.util.Optional.of(Protection.NONE), Smaps.protectionAt(region.address() + page));
+            assertEquals(java.util.Optional.of(Protection.READ), Smaps.protectionAt(region.address() + 3 * page - 1));
+        }
+    }
+
     @Test
     void readsThisProcess() {
         List<Vma> all = Smaps.read(0, Long.MAX_VALUE);
