@@ -221,6 +221,10 @@ public final class Mseal {
      * and a shared one shows every change. The copy is what the file held while it was read; a file that
      * changes size meanwhile is refused.
      *
+     * <p>What is not a regular file is refused before it is opened, as a FIFO without a writer would block the
+     * open for ever. A path that someone else can change between that check and the open (swapping in a FIFO)
+     * can still block it: freeze files whose path only trusted users can change, as a configuration's is.
+     *
      * @param file a regular file (symbolic links are followed); read whole
      * @return a read-only segment of the file's bytes
      * @throws IOException if the file is not a regular file (a directory, FIFO, device or socket: checked before

@@ -41,6 +41,12 @@ public final class ResourceLimitChild {
                 Limits.limitAddressSpace(Long.MIN_VALUE);
                 report("region 2^47", () -> MappedRegion.allocate(1L << 47));
             }
+            case "data-zero" -> {
+                // A soft limit of 0 under a higher hard one, which the kernel lets pass (as some programs set it).
+                Limits.limitData(0);
+                report("region 1 MiB", () -> MappedRegion.allocate(mib).byteSize());
+                report("region 2^47", () -> MappedRegion.allocate(1L << 47));
+            }
             case "data" -> {
                 Limits.limitData(status("VmData:") + 16 * mib);
                 report("region 64 MiB", () -> MappedRegion.allocate(64 * mib));

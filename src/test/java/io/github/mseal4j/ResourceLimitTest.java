@@ -69,6 +69,15 @@ class ResourceLimitTest {
     }
 
     @Test
+    void aSoftDataLimitOfZeroIsNeverBlamedAlone() {
+        String out = run("data-zero");
+        assertTrue(line(out, "region 1 MiB").endsWith("returned 1048576"), "the kernel lets it pass: " + out);
+        String region = line(out, "region 2^47");
+        assertTrue(region.contains("ENOMEM") && !region.contains("is reached") && region.contains("vm.max_map_count"),
+            region);
+    }
+
+    @Test
     void aDataLimitIsNamedForPrivateWritableMemory() {
         String region = line(run("data"), "region 64 MiB");
         assertTrue(region.contains("ENOMEM") && region.contains("RLIMIT_DATA (ulimit -d, now ")

@@ -152,7 +152,8 @@ public final class Errno {
             case "mseal" -> "part of the range is not mapped, or the process reached " + mapCount + " while splitting"
                 + " mappings, and the range may now be partly sealed; seal fewer, larger ranges, or " + raise;
             case "mmap", "mremap" -> {
-                if (!arguments.contains("MAP_FIXED") && !nearMapCount()) {
+                boolean limited = addressSpace.endsWith(" bytes") || (charged && data.endsWith(" bytes"));
+                if (limited && !arguments.contains("MAP_FIXED") && !nearMapCount()) {
                     String alone = passed("address-space limit RLIMIT_AS (ulimit -v", addressSpace, "VmSize:",
                         "are mapped", length, "ulimit -v, LimitAS= in systemd");
                     if (alone.isEmpty() && charged) {
@@ -224,7 +225,9 @@ public final class Errno {
     private static String passed(String name, String limit, String field, String counted, long length, String how) {
         long bytes = bytes(limit);
         long used = statusBytes(field);
-        if (bytes == -1 || used < 0 || Long.compareUnsigned(used + length, bytes) <= 0) {
+        // A soft limit of 0 with a higher hard one is not enforced as such (the kernel's may_expand_vm lets
+        // it pass for programs that set it so); it is one cause among others then, never the only one.
+        if (bytes == -1 || bytes == 0 || used < 0 || Long.compareUnsigned(used + length, bytes) <= 0) {
             return "";
         }
         return "the process's " + name + ", now " + limit + ") is reached: " + used + " bytes " + counted
