@@ -1062,7 +1062,8 @@ public final class MappedRegion implements AutoCloseable {
         // Advices that do not answer as they should here (refused, or a kernel before 5.14), no calibration just
         // now (no scratch mapping at the limit), or an answer that tells nothing (ENOMEM under memory pressure,
         // EINTR): ask /proc/self/maps instead.
-        boolean wrong = answer == 0 || refused(answer) ? (answer == 0) != allowed : !protectionInKernel(probe, after);
+        boolean wrong = answer == 0 || refused(answer) ? (answer == 0) != allowed
+            : protectionInKernel(start, length, probe, after) != after;
         if (wrong) {
             throw new IllegalStateException(String.format(Locale.ROOT, "mprotect(%s, %d, %s) returned 0, but the"
                 + " kernel then treated the page at %s as %s: the protection did not change (a seccomp filter"
@@ -1072,15 +1073,20 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
-     * Whether {@code /proc/self/maps} shows the page at {@code probe} with {@code protection}: the slower check,
-     * for when the populate advices cannot answer (maps, not smaps: the same permissions without a walk of every
-     * page table, read only up to that page's mapping). True when it cannot be read either (nothing to go on).
+     * The protection {@code /proc/self/maps} shows for the page at {@code probe} (null where nothing is mapped):
+     * the slower check, for when the populate advices cannot answer (maps, not smaps: the same permissions
+     * without a walk of every page table, read only up to that page's mapping). Where it cannot be read either,
+     * the mprotect of {@code [start, start + length)} to {@code after} cannot be checked, and is not relied on:
+     * an {@link IllegalStateException}, as for a change that did not happen.
      */
-    private static boolean protectionInKernel(long probe, Protection protection) {
+    private static Protection protectionInKernel(long start, long length, long probe, Protection after) {
         try {
-            return Smaps.protectionAt(probe).orElse(null) == protection;
+            return Smaps.protectionAt(probe).orElse(null);
         } catch (RuntimeException e) {
-            return true;
+            throw new IllegalStateException(String.format(Locale.ROOT, "mprotect(%s, %d, %s) returned 0, but whether"
+                + " the protection changed cannot be checked here: the populate advices do not answer, and"
+                + " /proc/self/maps cannot be read (%s); the change is not relied on", Errno.hex(start), length,
+                Mman.protName(after), e.getMessage()), e);
         }
     }
 

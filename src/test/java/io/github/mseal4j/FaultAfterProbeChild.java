@@ -34,7 +34,8 @@ import java.util.function.Supplier;
  * page has the protection asked already. {@code fake-first-protect}: the lie is told from the process's first
  * mprotect of one page on. {@code fake-protect-uncalibrated}: the lie is told where the check cannot calibrate
  * its probes (no scratch page can be mapped, as at {@code vm.max_map_count}); {@code fake-protect-no-populate}:
- * where the populate advices are refused altogether.
+ * where the populate advices are refused altogether; {@code protect-unverifiable}: refused, and no descriptor
+ * left to read {@code /proc/self/maps} with.
  */
 public final class FaultAfterProbeChild {
     private FaultAfterProbeChild() {
@@ -202,6 +203,18 @@ public final class FaultAfterProbeChild {
                     MappedRegion region = MappedRegion.allocate(size, MappingOption.GUARD_PAGES);
                     region.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // PROT_NONE there: SIGSEGV
                     return "returned, written";
+                });
+            }
+            case "protect-unverifiable" -> {
+                // No populate advices (refused) and no descriptor left to read /proc/self/maps: an mprotect that
+                // cannot be checked is not relied on, whether or not it happened.
+                MappedRegion region = MappedRegion.allocate(2 * page);
+                Seccomp.install(Rule.denyWhen(Call.MADVISE, 2, Mman.MADV_POPULATE_READ, Errno.EINVAL));
+                loadEveryClass();
+                Limits.limitOpenFiles(0);
+                report("protect unverifiable", () -> {
+                    region.protect(0, page, Protection.READ);
+                    return "returned";
                 });
             }
             case "fake-ftruncate" -> {

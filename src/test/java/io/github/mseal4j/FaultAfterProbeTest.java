@@ -123,6 +123,12 @@ class FaultAfterProbeTest {
     }
 
     @Test
+    void anMprotectThatCannotBeCheckedIsNotReliedOn() {
+        String out = run("protect-unverifiable");
+        assertRefused(out, "protect unverifiable", "mprotect", "cannot be checked");
+    }
+
+    @Test
     void aMemfdThatWasNotSizedIsCaughtBeforeItIsMapped() {
         String out = run("fake-ftruncate");
         assertRefused(out, "allocate IMMUTABLE", "ftruncate", "answered 0 bytes");
