@@ -341,8 +341,9 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 throw e;
             }
             throw e.withNote("the arena reserves " + reservationSize + " bytes of " + (fileSize ? "file size"
-                : "address space") + " at a time (a reservation is " + CHUNKS_PER_RESERVATION + " chunks, at most "
-                + MAX_RESERVATION + " bytes unless one chunk is larger; the chunk here is " + chunkSize + " bytes):"
+                : "address space") + " at a time (a reservation is " + CHUNKS_PER_RESERVATION + " chunks, but at"
+                + " most " + MAX_RESERVATION + " bytes and at least one chunk; the chunk here is " + chunkSize
+                + " bytes):"
                 + " SealedArena.create(chunkSize) with"
                 + " a chunk of at most 1/" + CHUNKS_PER_RESERVATION + " of the " + (fileSize ? "RLIMIT_FSIZE"
                 : "RLIMIT_AS headroom") + " keeps a reservation within it");

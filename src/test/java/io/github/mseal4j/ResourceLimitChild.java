@@ -31,6 +31,7 @@ public final class ResourceLimitChild {
             case "as" -> {
                 Limits.limitAddressSpace(status("VmSize:") + 64 * mib);
                 report("region 128 MiB", () -> MappedRegion.allocate(128 * mib));
+                report("region 2^47 - 1 MiB", () -> MappedRegion.allocate((1L << 47) - mib)); // fits no hole
                 report("arena", () -> SealedArena.create().allocate(16));
                 // A MAP_FIXED mapping replaces address space: the limit alone cannot be what refused it.
                 System.out.println("fixed: " + Errno.remedy("mmap", Errno.ENOMEM, 128 * mib,

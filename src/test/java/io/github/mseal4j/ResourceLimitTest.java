@@ -53,6 +53,9 @@ class ResourceLimitTest {
         String out = run("as");
         String region = line(out, "region 128 MiB");
         assertTrue(region.contains("ENOMEM") && region.contains("RLIMIT_AS (ulimit -v"), region);
+        String huge = line(out, "region 2^47 - 1 MiB");
+        assertTrue(huge.contains("ENOMEM") && huge.contains("RLIMIT_AS") && !huge.contains("is reached"),
+            "no hole fits it, so raising the limit alone would not help: " + huge);
         String arena = line(out, "arena");
         assertTrue(arena.contains("ENOMEM") && arena.contains("RLIMIT_AS (ulimit -v")
             && arena.contains("SealedArena.create("), arena);

@@ -152,12 +152,14 @@ public final class Errno {
             case "mseal" -> "part of the range is not mapped, or the process reached " + mapCount + " while splitting"
                 + " mappings, and the range may now be partly sealed; seal fewer, larger ranges, or " + raise;
             case "mmap", "mremap" -> {
+                // Alone only where nothing else can refuse it: not the commit limit, not the map count, and a
+                // hole this large exists (the kernel looks for one before it checks the limits).
                 boolean limited = addressSpace.endsWith(" bytes") || (charged && data.endsWith(" bytes"));
-                if (limited && !arguments.contains("MAP_FIXED") && !nearMapCount()) {
-                    String alone = passed("address-space limit RLIMIT_AS (ulimit -v", addressSpace, "VmSize:",
+                if (limited && !(charged && mayCommit) && !arguments.contains("MAP_FIXED") && roomFor(length)) {
+                    String alone = passed("address-space limit RLIMIT_AS (ulimit -v", addressSpace, false, "VmSize:",
                         "are mapped", length, "ulimit -v, LimitAS= in systemd");
                     if (alone.isEmpty() && charged) {
-                        alone = passed("data limit RLIMIT_DATA (ulimit -d", data, "VmData:",
+                        alone = passed("data limit RLIMIT_DATA (ulimit -d", data, true, "VmData:",
                             "of private writable memory are mapped", length, "ulimit -d, LimitDATA= in systemd");
                     }
                     if (!alone.isEmpty()) {
@@ -220,14 +222,15 @@ public final class Errno {
     /**
      * The remedy when {@code length} more bytes take the process past the soft limit {@code limit} (as
      * {@link #processLimit}), counting what {@code /proc/self/status} says on its {@code field} line; otherwise
-     * empty (no limit, or it cannot be told).
+     * empty (no limit, or it cannot be told). A soft {@code RLIMIT_DATA} of 0 under a higher hard one
+     * ({@code zeroLax}) is not enforced as such (the kernel's {@code may_expand_vm} lets it pass for programs that
+     * set it so): it is never named alone.
      */
-    private static String passed(String name, String limit, String field, String counted, long length, String how) {
+    private static String passed(String name, String limit, boolean zeroLax, String field, String counted,
+                                 long length, String how) {
         long bytes = bytes(limit);
         long used = statusBytes(field);
-        // A soft limit of 0 with a higher hard one is not enforced as such (the kernel's may_expand_vm lets
-        // it pass for programs that set it so); it is one cause among others then, never the only one.
-        if (bytes == -1 || bytes == 0 || used < 0 || Long.compareUnsigned(used + length, bytes) <= 0) {
+        if (bytes == -1 || (zeroLax && bytes == 0) || used < 0 || Long.compareUnsigned(used + length, bytes) <= 0) {
             return "";
         }
         return "the process's " + name + ", now " + limit + ") is reached: " + used + " bytes " + counted
@@ -243,12 +246,28 @@ public final class Errno {
         }
     }
 
-    /** Whether the process has so many mappings that {@code vm.max_map_count} may be the cause, or it cannot tell. */
-    private static boolean nearMapCount() {
+    /**
+     * Whether neither the map count nor the lack of a hole can be why a new mapping of {@code length} bytes was
+     * refused: the process is not near {@code vm.max_map_count}, and some gap between its mappings (below
+     * 2^47, the lowest top of a hint-less mapping) is at least that large. False when it cannot tell.
+     */
+    private static boolean roomFor(long length) {
         try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
-            return lines.count() + 2 >= Long.parseLong(maxMapCount());
+            long[] state = {0, 0, 0}; // mappings, end of the last one, largest gap
+            lines.forEach(line -> {
+                int dash = line.indexOf('-');
+                int space = line.indexOf(' ', dash);
+                long start = Long.parseUnsignedLong(line, 0, dash, 16);
+                long end = Long.parseUnsignedLong(line, dash + 1, space, 16);
+                if (Long.compareUnsigned(start, 1L << 47) < 0) {
+                    state[2] = Math.max(state[2], start - state[1]);
+                    state[1] = end;
+                }
+                state[0]++;
+            });
+            return state[0] + 2 < Long.parseLong(maxMapCount()) && state[2] >= length;
         } catch (IOException | RuntimeException e) {
-            return true;
+            return false;
         }
     }
 

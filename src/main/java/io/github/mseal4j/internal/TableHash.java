@@ -189,8 +189,8 @@ public final class TableHash {
      * keys that differ in one counter give hashes in arithmetic progression, the known bad input for
      * multiply-shift with linear probing; this breaks it before the secret multiplier. Without the first fold,
      * keys that differ only in the top byte of several 32-bit words kept a structure that lengthened probes for
-     * about one map in fifty; MurmurHash3's whole finaliser (a second multiply and fold) measured no better on
-     * any key set tried, and costs two more steps on every lookup's critical path.
+     * about one map in a hundred; MurmurHash3's whole finaliser (a second multiply and fold) measured no better
+     * on the key sets compared, and costs two more steps on every lookup's critical path.
      */
     static long mix(long h) {
         h ^= h >>> 32;
