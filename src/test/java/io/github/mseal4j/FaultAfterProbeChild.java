@@ -178,28 +178,19 @@ public final class FaultAfterProbeChild {
                     return "returned, kernel shows " + io.github.mseal4j.testing.AddressSpace.permissions(region.address());
                 });
             }
-            case "fake-protect-uncalibrated" -> {
-                // The check's calibration cannot map its read-only scratch page (as at vm.max_map_count), and
-                // the lie is told before the library has checked any mprotect. The filter holds for every thread:
+            case "fake-protect-uncalibrated", "fake-protect-no-populate" -> {
+                // Where the check cannot use the populate advices: their calibration cannot map its read-only
+                // scratch page (as at vm.max_map_count), or a filter refuses them (EINVAL); and a lie is told
+                // before the library has checked any mprotect. The filter holds for every thread, the JVM's too:
                 // the lie is aimed at a length only this region asks for, longer than any glibc malloc arena
                 // grows by at once (64 MiB); at 7 pages it also hit a JIT thread's malloc, 3 runs in 16.
+                boolean uncalibrated = args[0].equals("fake-protect-uncalibrated");
                 long size = (64L << 20) + 7 * page;
-                Seccomp.install(Rule.denyWhen(Call.MMAP, 2, Mman.PROT_READ, 3, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS,
-                        Errno.ENOMEM),
+                Seccomp.install(uncalibrated
+                        ? Rule.denyWhen(Call.MMAP, 2, Mman.PROT_READ, 3, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, Errno.ENOMEM)
+                        : Rule.denyWhen(Call.MADVISE, 2, Mman.MADV_POPULATE_READ, Errno.EINVAL),
                     Rule.denyWhen(Call.MPROTECT, 1, size, 2, Mman.PROT_READ | Mman.PROT_WRITE, 0));
-                report("allocate uncalibrated", () -> {
-                    MappedRegion region = MappedRegion.allocate(size, MappingOption.GUARD_PAGES);
-                    region.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // PROT_NONE there: SIGSEGV
-                    return "returned, written";
-                });
-            }
-            case "fake-protect-no-populate" -> {
-                // The populate advices refused (a filter answering them EINVAL), so the check cannot use them,
-                // and a lie told about an mprotect as above.
-                long size = (64L << 20) + 7 * page;
-                Seccomp.install(Rule.denyWhen(Call.MADVISE, 2, Mman.MADV_POPULATE_READ, Errno.EINVAL),
-                    Rule.denyWhen(Call.MPROTECT, 1, size, 2, Mman.PROT_READ | Mman.PROT_WRITE, 0));
-                report("allocate without populate", () -> {
+                report(uncalibrated ? "allocate uncalibrated" : "allocate without populate", () -> {
                     MappedRegion region = MappedRegion.allocate(size, MappingOption.GUARD_PAGES);
                     region.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // PROT_NONE there: SIGSEGV
                     return "returned, written";
