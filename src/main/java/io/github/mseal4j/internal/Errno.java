@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -34,6 +35,8 @@ public final class Errno {
     public static final int EEXIST = 17;
     /** Invalid argument. */
     public static final int EINVAL = 22;
+    /** File too large: past {@code RLIMIT_FSIZE} ({@code ulimit -f}); a memfd counts against it. */
+    public static final int EFBIG = 27;
     /** No space left on device. */
     public static final int ENOSPC = 28;
     /** Too many open files in the system. */
@@ -67,9 +70,6 @@ public final class Errno {
         }
         return "errno " + errno;
     }
-
-    /** File too large: past {@code RLIMIT_FSIZE} ({@code ulimit -f}); a memfd counts against it. */
-    public static final int EFBIG = 27;
 
     /**
      * What a user can do when {@code operation} failed with {@code errno}, or an empty string when there is
@@ -124,9 +124,10 @@ public final class Errno {
 
     /**
      * The causes of ENOMEM the kernel has for {@code operation} that can apply to these arguments, with the
-     * current limits. A process limit that this call alone would pass is named alone, where nothing else can
-     * be the cause: not for a {@code MAP_FIXED} mapping (it replaces address space, and needs none new), not
-     * near {@code vm.max_map_count} (which the kernel checks first).
+     * current limits. A process limit that a new mapping would pass is named alone only where the other causes
+     * are ruled out: not {@code MAP_FIXED} (it replaces address space, and needs none new), not near
+     * {@code vm.max_map_count} (which the kernel checks first), a gap that large exists (looked for before the
+     * limits), and the commit limit cannot refuse it.
      */
     private static String outOfMemory(String operation, long length, String arguments) {
         String mapCount = "vm.max_map_count (" + maxMapCount() + " mappings)";
@@ -252,21 +253,10 @@ public final class Errno {
      * 2^47, the lowest top of a hint-less mapping) is at least that large. False when it cannot tell.
      */
     private static boolean roomFor(long length) {
-        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
-            long[] state = {0, 0, 0}; // mappings, end of the last one, largest gap
-            lines.forEach(line -> {
-                int dash = line.indexOf('-');
-                int space = line.indexOf(' ', dash);
-                long start = Long.parseUnsignedLong(line, 0, dash, 16);
-                long end = Long.parseUnsignedLong(line, dash + 1, space, 16);
-                if (Long.compareUnsigned(start, 1L << 47) < 0) {
-                    state[2] = Math.max(state[2], start - state[1]);
-                    state[1] = end;
-                }
-                state[0]++;
-            });
-            return state[0] + 2 < Long.parseLong(maxMapCount()) && state[2] >= length;
-        } catch (IOException | RuntimeException e) {
+        try {
+            Smaps.Layout layout = Smaps.layout(1L << 47);
+            return layout.mappings() + 2 < Long.parseLong(maxMapCount()) && layout.largestGap() >= length;
+        } catch (RuntimeException e) {
             return false;
         }
     }
@@ -306,23 +296,21 @@ public final class Errno {
 
     /** MemTotal plus SwapTotal from {@code /proc/meminfo}, in bytes; 0 if unknown (then any length may be refused). */
     private static long memoryAndSwap() {
-        try {
-            return Files.readAllLines(Path.of("/proc/meminfo")).stream()
-                .filter(line -> line.startsWith("MemTotal:") || line.startsWith("SwapTotal:"))
-                .mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024)
-                .sum();
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
+        return Math.max(0, kilobytes(Path.of("/proc/meminfo"), "MemTotal:", "SwapTotal:"));
     }
 
     /** A {@code kB} line of {@code /proc/self/status} ({@code VmSize:}, {@code VmData:}) in bytes, or -1. */
     private static long statusBytes(String field) {
+        return kilobytes(Path.of("/proc/self/status"), field);
+    }
+
+    /** The sum of the {@code kB} lines of {@code file} that start with {@code fields}, in bytes; -1 if none can be read. */
+    private static long kilobytes(Path file, String... fields) {
         try {
-            return Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .filter(line -> line.startsWith(field))
+            return Files.readAllLines(file).stream()
+                .filter(line -> Arrays.stream(fields).anyMatch(line::startsWith))
                 .mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024)
-                .findFirst().orElse(-1);
+                .reduce(Long::sum).orElse(-1);
         } catch (IOException | RuntimeException e) {
             return -1;
         }

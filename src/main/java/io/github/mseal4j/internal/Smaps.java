@@ -102,6 +102,49 @@ public final class Smaps {
         }
     }
 
+    /**
+     * How many mappings the process has, and the largest gap between two of them that lie below {@code below}.
+     *
+     * @param mappings the number of mappings ({@code /proc/self/maps} lines)
+     * @param largestGap the largest stretch of unmapped address space between two mappings below the bound
+     */
+    public record Layout(long mappings, long largestGap) {
+    }
+
+    /**
+     * The process's {@link Layout} from {@code /proc/self/maps}.
+     *
+     * @throws java.io.UncheckedIOException if {@code /proc/self/maps} cannot be read
+     */
+    public static Layout layout(long below) {
+        try (BufferedReader reader = Files.newBufferedReader(MAPS, StandardCharsets.ISO_8859_1)) {
+            return layout(reader, below);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + MAPS, e);
+        }
+    }
+
+    /** {@link #layout(long)} over maps text. */
+    static Layout layout(BufferedReader reader, long below) throws IOException {
+        long mappings = 0;
+        long lastEnd = 0;
+        long largestGap = 0;
+        String line;
+        while ((line = reader.readLine()) != null) {
+            int dash = headerDash(line);
+            if (dash <= 0) {
+                continue;
+            }
+            mappings++;
+            long start = Long.parseUnsignedLong(line, 0, dash, 16);
+            if (Long.compareUnsigned(start, below) < 0) {
+                largestGap = Math.max(largestGap, start - lastEnd);
+                lastEnd = Long.parseUnsignedLong(line, dash + 1, line.indexOf(' ', dash), 16);
+            }
+        }
+        return new Layout(mappings, largestGap);
+    }
+
     /** {@link #protectionAt(long)} over maps text. */
     static Optional<Protection> protectionAt(BufferedReader reader, long address) throws IOException {
         String line;

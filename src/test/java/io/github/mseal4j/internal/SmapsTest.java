@@ -112,6 +112,16 @@ class SmapsTest {
     }
 
     @Test
+    void theLayoutCountsMappingsAndFindsTheLargestGapBelowTheBound() throws IOException {
+        Smaps.Layout layout = Smaps.layout(new BufferedReader(new StringReader(MAPS)), 1L << 47);
+        assertEquals(5, layout.mappings());
+        assertEquals(0x7f0000000000L, layout.largestGap(), "from 0 to the first mapping; [vsyscall] lies above");
+        Smaps.Layout high = Smaps.layout(new BufferedReader(new StringReader(MAPS.lines().skip(1)
+            .map(line -> line + "\n").reduce("0-1000 r--p 0 00:00 0\n", String::concat))), 1L << 47);
+        assertEquals(0x7f0000002000L - 0x1000L, high.largestGap(), high.toString());
+    }
+
+    @Test
     void theProtectionAtAnAddressOfThisProcessIsWhatTheKernelApplied() {
         long page = io.github.mseal4j.Mseal.pageSize();
         try (io.github.mseal4j.MappedRegion region = io.github.mseal4j.MappedRegion.allocate(3 * page)) {
