@@ -10,6 +10,7 @@ import io.github.mseal4j.internal.PageMap.Run;
 import io.github.mseal4j.internal.Smaps;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -1187,6 +1188,7 @@ public final class MappedRegion implements AutoCloseable {
                 verifySealed(withGuards ? address - guardBytes : start, withGuards ? length + 2 * guardBytes : length,
                     address + run.from() * pageSize, (run.to() - run.from()) * pageSize, verifyAs);
             }
+            faultInReadOnly(from, to);
         }
         guardsSealed |= withGuards || guardBytes == 0;
         // One call whatever the shape: for the common case (all pages alike, sealed whole) it sets one field.
@@ -1207,6 +1209,50 @@ public final class MappedRegion implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * Faults in every read-only page of {@code [from, to)}, now sealed: userfaultfd, which mseal does not check,
+     * can place any bytes into a page of private memory that was never faulted in ({@code UFFDIO_COPY}) or
+     * poison it ({@code UFFDIO_POISON}), but not into one that is present (EEXIST). {@code MADV_POPULATE_READ}
+     * maps the shared zero page where nothing was written (no memory, only page tables), in one call; and once
+     * the pages are sealed read-only, nothing can discard them again (mseal refuses the discarding advices), so
+     * they stay present. Where the advice is refused, each page is read instead. Writable pages need none of this:
+     * the process can write them anyway. Memory of a memfd is never private (and immutable memory refuses
+     * userfaultfd altogether).
+     */
+    private void faultInReadOnly(long from, long to) {
+        if (fd >= 0 || freeze != null) {
+            return;
+        }
+        if (pages.uniform()) {
+            if (pages.pageAt(from).protection() == Protection.READ) {
+                faultIn(address + from * pageSize, (to - from) * pageSize, pageSize);
+            }
+            return;
+        }
+        for (Run run : pages.runs(from, to)) {
+            if (run.page().protection() == Protection.READ) {
+                faultIn(address + run.from() * pageSize, (run.to() - run.from()) * pageSize, pageSize);
+            }
+        }
+    }
+
+    /** {@code MADV_POPULATE_READ}, or, where it is refused, a read of each page. */
+    static void faultIn(long start, long length, long pageSize) {
+        if (LibC.madvise(start, length, Mman.MADV_POPULATE_READ) == 0) {
+            return;
+        }
+        MemorySegment pages = LibC.foreverView(start, length); // readable, and sealed: it stays mapped
+        byte seen = 0;
+        for (long at = 0; at < length; at += pageSize) {
+            seen |= pages.get(ValueLayout.JAVA_BYTE, at);
+        }
+        touched = seen; // a load whose value is never used could be left out by the compiler
+    }
+
+    /** Where {@link #faultIn} leaves what it read. */
+    @SuppressWarnings("unused")
+    private static volatile byte touched;
 
     /**
      * Makes sure mseal did what it reported: an {@code mprotect} to the protection the pages already have
