@@ -8,6 +8,7 @@ import io.github.mseal4j.internal.PageMap;
 import io.github.mseal4j.internal.PageMap.Page;
 import io.github.mseal4j.internal.PageMap.Run;
 import io.github.mseal4j.internal.Smaps;
+import io.github.mseal4j.internal.SupportProbe;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -618,63 +619,143 @@ public final class MappedRegion implements AutoCloseable {
 
     /**
      * Freezes an immutable region, from wherever an earlier attempt stopped. Until the file is sealed,
-     * a failure puts the writable mapping back; after, the steps only go forward.
+     * a failure puts the writable mapping back; after, the steps only go forward. The read-only map goes through a
+     * descriptor opened read-only where {@code /proc} gives one (see {@link SupportProbe#openReadOnly}); that
+     * descriptor is opened first, so a shortage of descriptors changes nothing.
      */
     private void freeze(boolean populate) {
         long all = pages.pages();
         if (freeze == Freeze.WRITABLE) {
             checkMsealStillWorks();
-            List<Run> before = pages.runs();
-            revokeSegments();
-            long placeholder = LibC.mmap(address, byteSize, Mman.PROT_NONE,
-                Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED | Mman.MAP_NORESERVE, -1, 0);
-            try {
-                checkMappedAt(placeholder, address, byteSize, "PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED|"
-                    + "MAP_NORESERVE", "");
-            } catch (RuntimeException e) {
-                resynchronize();
-                throw e;
-            }
-            try {
-                Memfd.sealContents(fd);
-            } catch (RuntimeException e) {
-                // The file is still writable: map it back as it was. Nothing is lost; it holds the data.
-                try {
-                    mapFile(Mman.PROT_READ | Mman.PROT_WRITE, false);
-                    pages.setAll(Page.of(Protection.READ_WRITE, false));
-                    restoreProtections(before, e);
-                } catch (RuntimeException again) {
-                    e.addSuppressed(again);
-                    pages.setAll(Page.of(Protection.NONE, false));
-                }
-                throw e;
-            }
-            pages.setAll(Page.of(Protection.NONE, false));
-            freeze = Freeze.FILE_SEALED;
+        }
+        int readOnly = SupportProbe.openReadOnly(fd);
+        if (readOnly == -Errno.EMFILE || readOnly == -Errno.ENFILE || readOnly == -Errno.ENOMEM) {
+            throw new SystemCallException("open", 0, 0, "\"/proc/self/fd/" + fd + "\", O_RDONLY|O_CLOEXEC|O_NOCTTY",
+                -readOnly).withNote(freeze == Freeze.WRITABLE ? "nothing was changed: sealReadOnly() can be retried"
+                    + " once a descriptor is free" : "sealReadOnly() can be retried once a descriptor is free");
         }
         try {
-            if (freeze == Freeze.FILE_SEALED) {
-                mapFile(Mman.PROT_READ, populate);
-                pages.setAll(Page.of(Protection.READ, false));
-                freeze = Freeze.MAPPED_READ_ONLY;
+            if (freeze == Freeze.WRITABLE) {
+                sealFile();
             }
-            mseal(0, all, true, Protection.READ);
-        } catch (SystemCallException e) {
-            throw e.withNote("the memfd is already sealed against writing, so the region can only go forward:"
-                + " sealReadOnly() again continues from here (the data is safe in the file)");
+            try {
+                if (freeze == Freeze.FILE_SEALED) {
+                    revokeSegments(); // of the readable copy an earlier attempt may have left: it is replaced now
+                    try {
+                        mapFile(Mman.PROT_READ, populate, readOnly);
+                    } catch (RuntimeException e) {
+                        throw readableCopyAfter(e);
+                    }
+                    pages.setAll(Page.of(Protection.READ, false));
+                    freeze = Freeze.MAPPED_READ_ONLY;
+                }
+                mseal(0, all, true, Protection.READ);
+            } catch (SystemCallException e) {
+                if (freeze == Freeze.FILE_SEALED) {
+                    throw e; // readableCopyAfter said what is left and what a retry can do
+                }
+                throw e.withNote("the memfd is already sealed against writing, so the region can only go forward:"
+                    + " sealReadOnly() again continues from here (the data is safe in the file)");
+            }
+        } finally {
+            if (readOnly >= 0) {
+                Memfd.close(readOnly);
+            }
         }
         Memfd.close(fd);
         fd = -1;
         freeze = Freeze.FROZEN;
     }
 
-    /** Maps the memfd over the data at the same address, with the region's options, as {@code prot} says. */
-    private void mapFile(int prot, boolean populate) {
+    /**
+     * The steps that can be undone: the writable mapping is replaced by a placeholder, then the file sealed
+     * against writing. Should the seal fail, the file is still writable and is mapped back as it was.
+     */
+    private void sealFile() {
+        List<Run> before = pages.runs();
+        revokeSegments();
+        long placeholder = LibC.mmap(address, byteSize, Mman.PROT_NONE,
+            Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED | Mman.MAP_NORESERVE, -1, 0);
+        try {
+            checkMappedAt(placeholder, address, byteSize, "PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED|"
+                + "MAP_NORESERVE", "");
+        } catch (RuntimeException e) {
+            resynchronize();
+            throw e;
+        }
+        try {
+            Memfd.sealContents(fd);
+        } catch (RuntimeException e) {
+            // The file is still writable: map it back as it was. Nothing is lost; it holds the data.
+            try {
+                mapFile(Mman.PROT_READ | Mman.PROT_WRITE, false, fd);
+                pages.setAll(Page.of(Protection.READ_WRITE, false));
+                restoreProtections(before, e);
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+                pages.setAll(Page.of(Protection.NONE, false));
+            }
+            throw e;
+        }
+        pages.setAll(Page.of(Protection.NONE, false));
+        freeze = Freeze.FILE_SEALED;
+    }
+
+    /**
+     * After the sealed file could not be mapped read-only and shared ({@code failure}), keeps the data readable:
+     * a private read-only mapping of the file at the same address, over the placeholder (or, where the kernel
+     * unmapped the placeholder before refusing, as kernels before 6.7 do, into the hole it left, never over
+     * anything else), unless an earlier attempt left that copy already. Returns {@code failure} to throw, with a
+     * note saying what is left. Where the range holds none of these, the pages are taken as not the region's own any more: never handed out or unmapped.
+     */
+    private RuntimeException readableCopyAfter(RuntimeException failure) {
+        String kept;
+        try {
+            List<Smaps.Vma> vmas = Smaps.read(address, address + byteSize);
+            boolean copied = Smaps.coveredBy(vmas, address, address + byteSize, vma -> vma.isPrivate()
+                && vma.protection() == Protection.READ && vma.path().equals(Smaps.MEMFD_PATH));
+            boolean placeholder = Smaps.coveredBy(vmas, address, address + byteSize,
+                vma -> vma.isPrivate() && vma.protection() == Protection.NONE && vma.path().isEmpty());
+            boolean hole = vmas.isEmpty();
+            long copy = copied ? address : placeholder || hole ? LibC.mmap(address, byteSize, Mman.PROT_READ, Mman.MAP_PRIVATE
+                | (placeholder ? Mman.MAP_FIXED : Mman.MAP_FIXED_NOREPLACE), fd, 0) : -Errno.EEXIST;
+            if (copy == address) {
+                pages.setAll(Page.of(Protection.READ, false));
+                kept = "the data stays readable at the same address, through a private read-only mapping of the"
+                    + " sealed file, which is neither immutable nor sealed (close() unmaps it)";
+            } else {
+                if (!LibC.failed(copy)) {
+                    LibC.munmap(copy, byteSize); // a kernel that took MAP_FIXED_NOREPLACE as a hint
+                }
+                pages.setAll(Page.of(Protection.NONE, true));
+                kept = "the data is in the sealed file but no longer mapped here, and the region's address range may"
+                    + " hold another mapping now, so the region never hands it out or unmaps it";
+            }
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+            pages.setAll(Page.of(Protection.NONE, true));
+            kept = "what the range holds now cannot be read (/proc/self/smaps), so the region never hands it out or"
+                + " unmaps it";
+        }
+        sealedPages = 0;
+        noteSealed(pages.count(0, pages.pages(), SEALED));
+        String note = kept + "; sealReadOnly() again tries the read-only map again, which succeeds only once its"
+            + " cause is gone (Mseal.immutability() says whether this kernel maps a write-sealed file read-only)";
+        return failure instanceof SystemCallException e ? e.withNote(note)
+            : new IllegalStateException(failure.getMessage() + "; " + note, failure);
+    }
+
+    /**
+     * Maps the memfd over the data at the same address, with the region's options, as {@code prot} says, through
+     * descriptor {@code through} (the memfd's own, or, for the read-only map, one opened read-only when there is).
+     */
+    private void mapFile(int prot, boolean populate, int through) {
+        int descriptor = through >= 0 ? through : fd;
         int flags = Mman.MAP_SHARED | Mman.MAP_FIXED | (populate ? Mman.MAP_POPULATE : 0);
-        long mapped = LibC.mmap(address, byteSize, prot, flags, fd, 0);
-        String protName = prot == Mman.PROT_READ ? "PROT_READ" : "PROT_READ|PROT_WRITE";
-        checkMappedAt(mapped, address, byteSize, protName + ", MAP_SHARED|MAP_FIXED, memfd " + fd,
-            " (the data is safe in the file; sealReadOnly() can be retried)");
+        long mapped = LibC.mmap(address, byteSize, prot, flags, descriptor, 0);
+        checkMappedAt(mapped, address, byteSize, prot == Mman.PROT_READ
+            ? SupportProbe.readOnlyMapArguments(through >= 0 && through != fd ? through : -1)
+            : "PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, memfd " + fd, "");
         // A new mapping carries none of the old one's advice or lock.
         if ((prot & Mman.PROT_WRITE) != 0 || options.contains(MappingOption.NO_FORK)) {
             check(LibC.madvise(address, byteSize, Mman.MADV_DONTFORK), "madvise", address, byteSize, "MADV_DONTFORK");

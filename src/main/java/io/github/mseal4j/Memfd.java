@@ -19,7 +19,7 @@ final class Memfd {
 
     /** A new memfd of {@code size} bytes (a hole: no memory until written). Closes it again on failure. */
     static int create(long size) {
-        int fd = SupportProbe.memfd(SupportProbe.MemfdCalls.LIBC);
+        int fd = SupportProbe.memfd();
         if (fd < 0) {
             throw new SystemCallException("memfd_create", 0, 0, "\"mseal4j\", MFD_CLOEXEC|MFD_ALLOW_SEALING", -fd);
         }

@@ -75,7 +75,7 @@ public final class Mseal {
         if (known != null) {
             return known;
         }
-        SupportProbe.Immutability probed = SupportProbe.immutability(support(), SupportProbe.MemfdCalls.LIBC);
+        SupportProbe.Immutability probed = SupportProbe.immutability(support());
         System.getLogger("io.github.mseal4j").log(System.Logger.Level.DEBUG, "immutability probe: {0}: {1}{2}",
             probed.verdict().status(), probed.verdict().reason(), probed.lasting() ? "" : " (asked again next time)");
         if (probed.lasting()) {

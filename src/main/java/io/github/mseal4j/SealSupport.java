@@ -36,7 +36,13 @@ public record SealSupport(Status status, String reason) {
          */
         MEMFD_UNAVAILABLE,
         /** Immutable memory only: the kernel refused file seals ({@code F_ADD_SEALS}) on a memfd. */
-        FILE_SEALS_UNAVAILABLE
+        FILE_SEALS_UNAVAILABLE,
+        /**
+         * Immutable memory only: the kernel refused to map a write-sealed memfd read-only and shared (EPERM): Linux
+         * before 6.7 and 6.12.0 to 6.12.8 do through a read-write descriptor, and a read-only one could not be
+         * opened ({@code /proc} not mounted); or a seccomp filter or security module refused the call.
+         */
+        READ_ONLY_MAP_REFUSED
     }
 
     /**

@@ -1,6 +1,9 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.Mman;
+import io.github.mseal4j.internal.Smaps;
+import io.github.mseal4j.internal.SupportProbe;
 import io.github.mseal4j.testing.AddressSpace;
 import io.github.mseal4j.testing.Seccomp;
 import io.github.mseal4j.testing.Seccomp.Call;
@@ -22,22 +25,34 @@ public final class ImmutabilityFaultChild {
     }
 
     public static void main(String[] args) throws Exception {
-        Rule rule = switch (args[0]) {
-            case "memfd-EPERM" -> Rule.deny(Call.MEMFD_CREATE, Errno.EPERM);
-            case "memfd-ENOSYS" -> Rule.deny(Call.MEMFD_CREATE, Errno.ENOSYS);
-            case "seals-EINVAL" -> Rule.denyWhen(Call.FCNTL, 1, 1033 /* F_ADD_SEALS */, Errno.EINVAL);
+        // The final read-only map of a freeze: mmap(PROT_READ, MAP_SHARED|MAP_FIXED[|MAP_POPULATE], memfd), refused
+        // as Linux before 6.7 and 6.12.0-6.12.8 refuse it through a read-write descriptor. The library's read-only
+        // reopen of /proc/self/fd/N is told from the JVM's own opens by its flags.
+        Rule finalMap = Rule.denyWhen(Call.MMAP, 2, Mman.PROT_READ, 3, Mman.MAP_SHARED | Mman.MAP_FIXED, Errno.EPERM);
+        Rule finalMapPopulated = Rule.denyWhen(Call.MMAP, 2, Mman.PROT_READ, 3,
+            Mman.MAP_SHARED | Mman.MAP_FIXED | Mman.MAP_POPULATE, Errno.EPERM);
+        Rule noProc = Rule.denyWhen(Call.OPENAT, 2, SupportProbe.READ_ONLY_FLAGS, Errno.ENOENT);
+        Rule[] rules = switch (args[0]) {
+            case "memfd-EPERM" -> new Rule[] {Rule.deny(Call.MEMFD_CREATE, Errno.EPERM)};
+            case "memfd-ENOSYS" -> new Rule[] {Rule.deny(Call.MEMFD_CREATE, Errno.ENOSYS)};
+            case "seals-EINVAL" -> new Rule[] {Rule.denyWhen(Call.FCNTL, 1, 1033 /* F_ADD_SEALS */, Errno.EINVAL)};
+            case "final-map-EPERM" -> new Rule[] {finalMap, finalMapPopulated};
+            case "no-proc" -> new Rule[] {noProc};
+            case "no-proc-final-map-EPERM" -> new Rule[] {noProc, finalMap, finalMapPopulated};
             default -> throw new IllegalArgumentException(args[0]);
         };
         long page = Mseal.pageSize();
         System.out.println("mseal=" + Mseal.support().status());
         if (args[1].equals("before")) {
-            Seccomp.install(rule);
+            Seccomp.install(rules);
             System.out.println("verdict=" + Mseal.immutability().status() + ": " + Mseal.immutability().reason());
             report("explicit", () -> {
                 MappedRegion region = MappedRegion.allocate(page, MappingOption.IMMUTABLE);
                 region.segment().set(ValueLayout.JAVA_INT, 0, 7);
                 region.sealReadOnly();
-                return "ok, isSealed=" + region.isSealed() + ", isImmutable=" + region.isImmutable();
+                // A read-only descriptor's mapping never has VM_SHARED ("sh"); the read-write one's keeps it.
+                boolean sh = Smaps.read(region.address(), region.address() + 1).getFirst().flags().contains("sh");
+                return "ok, isSealed=" + region.isSealed() + ", isImmutable=" + region.isImmutable() + ", sh=" + sh;
             });
             report("freeze", () -> {
                 var frozen = Mseal.freeze(new byte[] {1, 2, 3});
@@ -59,7 +74,7 @@ public final class ImmutabilityFaultChild {
             // What the failures will need exists before counting: loaded classes, the filter's memory.
             SealedMap.copyOf(Map.of("warm", "up"));
             report("warm-up", () -> "ok");
-            Seccomp.install(rule);
+            Seccomp.install(rules);
             // The first failure of each kind loads what reporting it takes (exception classes, messages, the
             // JFR check) and may make the JVM map memory for that: not the library's. Counted from the second.
             try {
@@ -77,7 +92,7 @@ public final class ImmutabilityFaultChild {
                 another.close();
                 return "ok";
             });
-            if (!args[0].startsWith("seals")) {
+            if (!args[0].startsWith("seals") && !args[0].startsWith("final-map")) {
                 return;
             }
             long fds = fds();
@@ -85,6 +100,10 @@ public final class ImmutabilityFaultChild {
             MappedRegion region = MappedRegion.allocate(page, MappingOption.IMMUTABLE);
             region.segment().set(ValueLayout.JAVA_INT, 0, 42);
             report("freeze after", () -> {
+                region.sealReadOnly();
+                return "ok";
+            });
+            report("freeze again", () -> {
                 region.sealReadOnly();
                 return "ok";
             });

@@ -92,4 +92,61 @@ class ImmutabilityFaultTest {
         assertEquals(closed.group(1), closed.group(2), "the memfd is closed: " + out);
         assertEquals("none", closed.group(3), "everything unmapped: " + out);
     }
+
+    /**
+     * Linux before 6.7 and 6.12.0 to 6.12.8 refuse to map a write-sealed memfd read-only and shared through a
+     * descriptor open for writing. The library maps it through one opened read-only ({@code /proc/self/fd}); where
+     * that map is refused too (played by a filter refusing every such map), the probe says so before anything is
+     * frozen, explicit requests are refused, and arenas and maps fall back.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"final-map-EPERM, descriptor opened read-only", "no-proc-final-map-EPERM, read-write descriptor (no"
+        + " read-only one: opening /proc/self/fd failed with ENOENT)"})
+    void aRefusedReadOnlyMapIsFoundByTheProbeAndTheDefaultsFallBack(String rule, String through) {
+        String out = run("strict", rule, "before");
+        assertTrue(out.contains("verdict=READ_ONLY_MAP_REFUSED: ") && out.contains("through its " + through)
+            && out.contains("EPERM"), out);
+        if (rule.startsWith("no-proc")) {
+            assertTrue(out.contains("Linux before 6.7, and 6.12.0 to 6.12.8"), "names the kernels: " + out);
+        }
+        assertTrue(out.contains("explicit: UnsupportedOperationException: cannot map immutable memory: "), out);
+        assertTrue(out.contains("freeze: UnsupportedOperationException: cannot map immutable memory: "), out);
+        assertTrue(out.contains("arena: ok, isSealed=true, isImmutable=false"), out);
+        assertTrue(out.contains("map: ok, get=v, isImmutable=false"), out);
+        nothingLeaked(out);
+    }
+
+    /**
+     * Without {@code /proc} the read-only map goes through the memfd's own descriptor, which this kernel allows:
+     * immutable memory works, and the mapping keeps the {@code sh} flag a read-only descriptor's mapping lacks.
+     */
+    @Test
+    void withoutProcTheFreezeMapsThroughTheReadWriteDescriptor() {
+        String out = run("strict", "no-proc", "before");
+        assertTrue(out.contains("verdict=AVAILABLE"), out);
+        assertTrue(out.contains("explicit: ok, isSealed=true, isImmutable=true, sh=true"), out);
+        assertTrue(out.contains("map: ok, get=v, isImmutable=true"), out);
+    }
+
+    /**
+     * A read-only map refused after the probe (a filter installed late) fails the freeze with the real cause, leaves
+     * the data readable (a private read-only mapping of the sealed file: neither immutable nor sealed), does not
+     * promise that a retry will work, and leaks nothing when closed.
+     */
+    @Test
+    void aReadOnlyMapRefusedAfterTheProbeLeavesTheDataReadable() {
+        String out = run("strict", "final-map-EPERM", "after");
+        for (String attempt : List.of("freeze after: ", "freeze again: ")) {
+            String line = out.lines().filter(l -> l.startsWith(attempt)).findFirst().orElseThrow();
+            assertTrue(line.contains("SystemCallException: mmap(") && line.contains("memfd opened read-only) failed:"
+                + " EPERM") && line.contains("a seccomp filter or a security module refused the call"), line);
+            assertTrue(line.contains("the data stays readable at the same address") && line.contains("succeeds only"
+                + " once its cause is gone") && !line.contains("can be retried"), line);
+        }
+        assertTrue(out.contains("region after: maps=r--p, value=42, writable=false, isImmutable=false"), out);
+        Matcher closed = Pattern.compile("closed: fds (\\d+) -> (\\d+), new address space: (.*)").matcher(out);
+        assertTrue(closed.find(), out);
+        assertEquals(closed.group(1), closed.group(2), "the memfd is closed: " + out);
+        assertEquals("none", closed.group(3), "everything unmapped: " + out);
+    }
 }

@@ -162,6 +162,10 @@ class ImmutableTest {
         assertTrue(region.isImmutable());
         assertEquals(fds, fds(), "the memfd is closed once frozen");
         assertEquals(frozen, region.sealReadOnly(), "the same view again");
+        // Mapped through a descriptor opened read-only, which every kernel allows (some refuse the read-write
+        // one's): such a mapping never has VM_SHARED ("sh"), only VM_MAYSHARE ("ms").
+        Smaps.Vma vma = Smaps.read(region.address(), region.address() + 1).getFirst();
+        assertTrue(vma.flags().contains("ms") && !vma.flags().contains("sh"), vma.toString());
         region.close();
         assertEquals("frozen config", frozen.getString(0), "valid after close");
         assertTrue(region.isImmutable());

@@ -33,6 +33,8 @@ public final class Errno {
     public static final int EBUSY = 16;
     /** File exists; what {@code MAP_FIXED_NOREPLACE} answers over an existing mapping. */
     public static final int EEXIST = 17;
+    /** No such file or directory; what opening {@code /proc/self/fd/N} answers where {@code /proc} is not mounted. */
+    public static final int ENOENT = 2;
     /** Invalid argument. */
     public static final int EINVAL = 22;
     /** File too large: past {@code RLIMIT_FSIZE} ({@code ulimit -f}); a memfd counts against it. */
@@ -93,6 +95,11 @@ public final class Errno {
             case EPERM -> switch (operation) {
                 case "mseal" -> "a seccomp filter or a security module (for example a container profile) blocks"
                     + " mseal here";
+                case "mmap" -> mmapRefused(arguments);
+                case "madvise" -> "mseal refuses advice that discards pages (MADV_DONTNEED, MADV_FREE, MADV_DONTFORK,"
+                    + " MADV_WIPEONFORK and the like) on sealed read-only private memory; otherwise a seccomp filter"
+                    + " or a security module refused the call";
+                case "open" -> "a seccomp filter or a security module refused it";
                 case "memfd_create" -> "a seccomp filter or a security module blocks memfd_create here; immutable"
                     + " memory needs it";
                 case "fcntl", "ftruncate" -> "the memfd already carries a seal that forbids this (F_SEAL_SEAL,"
@@ -104,7 +111,13 @@ public final class Errno {
                 ? "the memory is a mapping of a write-sealed file (frozen immutable memory): it can never be made writable"
                 : operation.equals("memfd_create") ? "vm.memfd_noexec or a security module forbids memfd_create" : "";
             case EBUSY -> operation.equals("fcntl")
-                ? "a writable shared mapping of the file still exists, so it cannot be sealed against writing" : "";
+                ? "the file cannot be sealed against writing while a mapping of it may still be written (a shared"
+                    + " read-write mapping, in this process or a fork()ed child) or while some of its pages are"
+                    + " referenced from elsewhere (spliced into a pipe with vmsplice, pinned by O_DIRECT or RDMA I/O):"
+                    + " the kernel waits briefly for such references, then refuses; retry once they are released"
+                : "";
+            case ENOENT -> operation.equals("open") && arguments.contains("/proc/self/fd/")
+                ? "/proc is not mounted here, so the memfd cannot be opened read-only" : "";
             case EMFILE, ENFILE -> "no file descriptor is left (ulimit -n, now bounded by RLIMIT_NOFILE);"
                 + " immutable memory holds one per region until it is frozen or closed";
             case EFBIG -> "the memfd would pass the file-size limit RLIMIT_FSIZE (ulimit -f, now "
@@ -120,6 +133,31 @@ public final class Errno {
                 ? "the range crosses the end of a mapping (a VMA boundary)" : "";
             default -> "";
         };
+    }
+
+    /**
+     * Why {@code mmap} with {@code arguments} (as {@link io.github.mseal4j.SystemCallException} prints them) can be
+     * refused with EPERM. Only a mapping over existing memory ({@code MAP_FIXED}) can meet a seal; the read-only
+     * map of a write-sealed memfd through a read-write descriptor is refused by some kernels.
+     */
+    private static String mmapRefused(String arguments) {
+        if (arguments.contains("memfd opened read-write")) {
+            return "this kernel refuses to map a write-sealed memfd read-only and shared through a descriptor open for"
+                + " writing (Linux before 6.7, and 6.12.0 to 6.12.8, fixed by 'mm: reinstate ability to map"
+                + " write-sealed memfd mappings read-only'; stable kernels have the fix since August 2025), and no"
+                + " read-only descriptor could be opened (/proc/self/fd); or a seccomp filter or a security module"
+                + " refused the call";
+        }
+        if (arguments.contains("memfd opened read-only")) {
+            return "a seccomp filter or a security module refused the call: every kernel maps a write-sealed memfd"
+                + " read-only through a descriptor opened read-only";
+        }
+        if (arguments.contains("MAP_FIXED")) {
+            return "the range is sealed (mseal refuses a mapping over sealed memory), or a seccomp filter or a security"
+                + " module refused the call";
+        }
+        return "a seccomp filter or a security module refused a new mapping (a mapping the kernel places itself never"
+            + " meets a seal)";
     }
 
     /**

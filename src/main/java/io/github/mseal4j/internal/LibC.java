@@ -108,6 +108,11 @@ public final class LibC {
     private static final MethodHandle LSEEK = link("lseek",
         FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
 
+    // int open(const char *pathname, int flags, ... /* mode_t mode */);
+    // https://man7.org/linux/man-pages/man2/open.2.html  Variadic after flags: the mode travels as an int.
+    private static final MethodHandle OPEN = link("open",
+        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+
     // int close(int fd);  https://man7.org/linux/man-pages/man2/close.2.html
     private static final MethodHandle CLOSE = link("close",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT));
@@ -275,6 +280,18 @@ public final class LibC {
         long result;
         try {
             result = (long) LSEEK.invokeExact(capture, fd, offset, whence);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == -1 ? -errno(capture) : result;
+    }
+
+    /** {@code open(path, flags)} (no file is created, so no mode): a new file descriptor, or {@code -errno}. */
+    public static int open(String path, int flags) {
+        MemorySegment capture = capture();
+        int result;
+        try (Arena arena = Arena.ofConfined()) {
+            result = (int) OPEN.invokeExact(capture, arena.allocateFrom(path), flags, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -50,6 +50,13 @@ public final class Mman {
     /** SEEK_END, for {@code lseek}: the offset is the file's size. */
     public static final int SEEK_END = 2;
 
+    /** O_RDONLY, asm-generic/fcntl.h. */
+    public static final int O_RDONLY = 0;
+    /** O_NOCTTY, asm-generic/fcntl.h (0400): never becomes a controlling terminal. */
+    public static final int O_NOCTTY = 0x100;
+    /** O_CLOEXEC, asm-generic/fcntl.h (02000000). */
+    public static final int O_CLOEXEC = 0x80000;
+
     /** MFD_CLOEXEC, uapi/linux/memfd.h. */
     public static final int MFD_CLOEXEC = 0x1;
     /** MFD_ALLOW_SEALING, uapi/linux/memfd.h: file seals may be added (F_ADD_SEALS). */

@@ -229,6 +229,11 @@ public final class Smaps {
         return covered(vmas, start, end, Vma::immutable);
     }
 
+    /** True when {@code vmas} cover every byte of {@code [start, end)} with mappings that pass {@code test}. */
+    public static boolean coveredBy(List<Vma> vmas, long start, long end, java.util.function.Predicate<Vma> test) {
+        return covered(vmas, start, end, test);
+    }
+
     private static boolean covered(List<Vma> vmas, long start, long end, java.util.function.Predicate<Vma> test) {
         long next = start;
         for (Vma vma : vmas) {

@@ -2,6 +2,8 @@ package io.github.mseal4j.internal;
 
 import io.github.mseal4j.SealSupport;
 import io.github.mseal4j.SealSupport.Status;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.util.Optional;
 import java.util.function.IntSupplier;
 
@@ -29,44 +31,6 @@ public final class SupportProbe {
         }
     }
 
-    /** The system calls the immutability probe makes; the tests substitute failures. */
-    public interface MemfdCalls {
-        /** {@code memfd_create("mseal4j", flags)}: a descriptor, or {@code -errno}. */
-        int memfdCreate(int flags);
-
-        /** {@code ftruncate}: 0 or the errno. */
-        int ftruncate(int fd, long length);
-
-        /** {@code fcntl(fd, command, argument)}: the result, or {@code -errno}. */
-        int fcntl(int fd, int command, int argument);
-
-        /** {@code close}: 0 or the errno. */
-        int close(int fd);
-
-        /** The real calls, through {@link LibC}. */
-        MemfdCalls LIBC = new MemfdCalls() {
-            @Override
-            public int memfdCreate(int flags) {
-                return LibC.memfdCreate(flags);
-            }
-
-            @Override
-            public int ftruncate(int fd, long length) {
-                return LibC.ftruncate(fd, length);
-            }
-
-            @Override
-            public int fcntl(int fd, int command, int argument) {
-                return LibC.fcntl(fd, command, argument);
-            }
-
-            @Override
-            public int close(int fd) {
-                return LibC.close(fd);
-            }
-        };
-    }
-
     private SupportProbe() {
     }
 
@@ -78,17 +42,21 @@ public final class SupportProbe {
     }
 
     /**
-     * Whether immutable memory works here: mseal (the verdict {@code mseal}), and a memfd that takes the four
-     * file seals. The probe makes a one-page memfd, seals it and closes it; it maps nothing and seals no memory.
+     * Whether immutable memory works here: mseal (the verdict {@code mseal}), a memfd that takes the four file
+     * seals, and the whole recipe of a freeze on one scratch page: written through a shared read-write mapping,
+     * replaced by a placeholder, the file sealed, then mapped read-only and shared again (through a read-only
+     * descriptor where {@code /proc} gives one, as the freeze does), its byte read back, and that mapping refusing
+     * to become writable (EACCES). Only the mseal of the result is left out: it would be permanent. Everything is
+     * unmapped and closed again.
      */
-    public static Immutability immutability(SealSupport mseal, MemfdCalls calls) {
+    public static Immutability immutability(SealSupport mseal) {
         if (!mseal.available()) {
             return new Immutability(new SealSupport(mseal.status(), "immutable memory needs mseal, which is not"
                 + " available: " + mseal.reason()), true);
         }
         int fd;
         try {
-            fd = memfd(calls);
+            fd = memfd();
         } catch (RuntimeException e) {
             return new Immutability(new SealSupport(Status.PROBE_FAILED, "memfd_create could not be called: "
                 + e.getMessage()), true);
@@ -100,8 +68,7 @@ public final class SupportProbe {
                 case Errno.ENOSYS -> "the kernel has no memfd_create (Linux 3.17+), or a seccomp filter answers ENOSYS";
                 case Errno.EPERM -> "a seccomp filter or security module forbids it (for example a container profile)";
                 case Errno.EACCES -> "vm.memfd_noexec or a security module forbids it";
-                case Errno.EMFILE, Errno.ENFILE -> "no file descriptor was left (ulimit -n); a passing shortage, so the"
-                    + " next call asks again";
+                case Errno.EMFILE, Errno.ENFILE -> SHORT_OF_DESCRIPTORS;
                 case Errno.ENOMEM -> "the kernel was out of memory; a passing shortage, so the next call asks again";
                 default -> "unexpected";
             };
@@ -109,29 +76,131 @@ public final class SupportProbe {
                 + " which failed with " + Errno.name(errno) + " (errno " + errno + "): " + cause), !shortage);
         }
         try {
-            int errno = calls.ftruncate(fd, 4096);
+            long page = LibC.pageSize();
+            int errno = LibC.ftruncate(fd, page);
             if (errno != 0) {
-                String remedy = Errno.remedy("ftruncate", errno, 4096, "");
+                String remedy = Errno.remedy("ftruncate", errno, page, "");
                 return new Immutability(new SealSupport(Status.PROBE_FAILED, "ftruncate of a new memfd failed with "
                     + Errno.name(errno) + (remedy.isEmpty() ? "" : ": " + remedy)),
                     errno != Errno.ENOMEM && errno != Errno.ENOSPC);
             }
-            int added = calls.fcntl(fd, Mman.F_ADD_SEALS, Mman.IMMUTABLE_FILE_SEALS);
+            int added = LibC.fcntl(fd, Mman.F_ADD_SEALS, Mman.F_SEAL_SHRINK | Mman.F_SEAL_GROW);
             if (added < 0) {
-                return new Immutability(new SealSupport(Status.FILE_SEALS_UNAVAILABLE, "the kernel refused the file"
-                    + " seals F_SEAL_WRITE, F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL on a memfd: fcntl(F_ADD_SEALS)"
-                    + " failed with " + Errno.name(-added) + " (errno " + -added + ")"), true);
+                return fileSealsRefused(-added);
             }
-            int seals = calls.fcntl(fd, Mman.F_GET_SEALS, 0);
+            return freezeScratchPage(fd, page);
+        } finally {
+            LibC.close(fd);
+        }
+    }
+
+    private static final String SHORT_OF_DESCRIPTORS = "no file descriptor was left (ulimit -n); a passing shortage,"
+        + " so the next call asks again";
+
+    private static Immutability fileSealsRefused(int errno) {
+        return new Immutability(new SealSupport(Status.FILE_SEALS_UNAVAILABLE, "the kernel refused the file seals"
+            + " F_SEAL_WRITE, F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL on a memfd: fcntl(F_ADD_SEALS) failed with "
+            + Errno.name(errno) + " (errno " + errno + ")"), true);
+    }
+
+    /** The freeze's steps on one page of {@code fd}, in a mapping of its own that is unmapped again. */
+    private static Immutability freezeScratchPage(int fd, long page) {
+        long at = LibC.mmap(0, page, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, fd, 0);
+        if (LibC.failed(at) || at == 0) {
+            return mapFailed("a shared read-write mapping of a new memfd", at, "");
+        }
+        int readOnly = -1;
+        try {
+            try (Arena arena = Arena.ofConfined()) {
+                LibC.view(at, page, arena).set(ValueLayout.JAVA_BYTE, 0, SCRATCH_BYTE);
+            }
+            long placeholder = LibC.mmap(at, page, Mman.PROT_NONE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS
+                | Mman.MAP_FIXED | Mman.MAP_NORESERVE, -1, 0);
+            if (placeholder != at) {
+                return mapFailed("a placeholder over the written page", placeholder, "");
+            }
+            int added = LibC.fcntl(fd, Mman.F_ADD_SEALS, Mman.IMMUTABLE_FILE_SEALS);
+            if (added < 0) {
+                return fileSealsRefused(-added);
+            }
+            int seals = LibC.fcntl(fd, Mman.F_GET_SEALS, 0);
             if (seals < 0 || (seals & Mman.IMMUTABLE_FILE_SEALS) != Mman.IMMUTABLE_FILE_SEALS) {
                 return new Immutability(new SealSupport(Status.FILE_SEALS_UNAVAILABLE, "a memfd does not report the"
                     + " file seals it was given: fcntl(F_GET_SEALS) answered " + seals), true);
             }
+            readOnly = openReadOnly(fd);
+            if (readOnly == -Errno.EMFILE || readOnly == -Errno.ENFILE) {
+                return new Immutability(new SealSupport(Status.PROBE_FAILED, "opening the memfd read-only failed"
+                    + " with " + Errno.name(-readOnly) + ": " + SHORT_OF_DESCRIPTORS), false);
+            }
+            long mapped = LibC.mmap(at, page, Mman.PROT_READ, Mman.MAP_SHARED | Mman.MAP_FIXED,
+                readOnly >= 0 ? readOnly : fd, 0);
+            if (mapped != at) {
+                if (LibC.failed(mapped) && mapped != -Errno.ENOMEM) {
+                    return new Immutability(new SealSupport(Status.READ_ONLY_MAP_REFUSED, "the kernel refused to map"
+                        + " a write-sealed memfd read-only and shared: mmap(PROT_READ, MAP_SHARED) through its "
+                        + throughWhich(readOnly) + " failed with " + Errno.name((int) -mapped) + " (errno "
+                        + -mapped + "); " + Errno.remedy("mmap", (int) -mapped, page, readOnlyMapArguments(readOnly))),
+                        true);
+                }
+                return mapFailed("the write-sealed memfd mapped read-only", mapped, "");
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                byte read = LibC.view(at, page, arena).get(ValueLayout.JAVA_BYTE, 0);
+                int writable = LibC.mprotect(at, page, Mman.PROT_READ | Mman.PROT_WRITE);
+                if (read != SCRATCH_BYTE || writable != Errno.EACCES) {
+                    return new Immutability(new SealSupport(Status.PROBE_FAILED, "a write-sealed memfd mapped"
+                        + " read-only " + (read != SCRATCH_BYTE ? "did not show what was written to it"
+                        : "answered mprotect(PROT_READ|PROT_WRITE) with " + (writable == 0 ? "success"
+                        : Errno.name(writable)) + " instead of EACCES") + ": it is not known to stay unwritable"
+                        + " here"), true);
+                }
+            }
         } finally {
-            calls.close(fd);
+            LibC.munmap(at, page);
+            if (readOnly >= 0) {
+                LibC.close(readOnly);
+            }
         }
-        return new Immutability(new SealSupport(Status.AVAILABLE, "immutable memory is available: mseal works, and"
-            + " a memfd takes the file seals F_SEAL_WRITE, F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL"), true);
+        return new Immutability(new SealSupport(Status.AVAILABLE, "immutable memory is available: mseal works, a"
+            + " memfd takes the file seals F_SEAL_WRITE, F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL, and the kernel"
+            + " maps it read-only once they are on"), true);
+    }
+
+    private static final byte SCRATCH_BYTE = 0x5a;
+
+    /** A scratch mapping of the probe that failed: a passing shortage (ENOMEM) is asked again next time. */
+    private static Immutability mapFailed(String what, long result, String note) {
+        int errno = LibC.failed(result) ? (int) -result : 0;
+        return new Immutability(new SealSupport(Status.PROBE_FAILED, what + " failed with "
+            + (errno == 0 ? "a wrong address, " + Errno.hex(result) : Errno.name(errno)) + note), errno == Errno.ENOMEM);
+    }
+
+    /** How {@code mmap} arguments name the descriptor a read-only map of a sealed memfd goes through. */
+    public static String readOnlyMapArguments(int readOnly) {
+        return "PROT_READ, MAP_SHARED|MAP_FIXED, " + (readOnly >= 0 ? "memfd opened read-only" : "memfd opened read-write");
+    }
+
+    private static String throughWhich(int readOnly) {
+        return readOnly >= 0 ? "descriptor opened read-only (/proc/self/fd)" : "read-write descriptor (no read-only"
+            + " one: opening /proc/self/fd failed with " + Errno.name(-readOnly) + ")";
+    }
+
+    /**
+     * Flags of the read-only descriptor. {@code O_NOCTTY} changes nothing for a memfd; it makes the call one
+     * that a test's seccomp filter can tell from the JVM's own opens.
+     */
+    public static final int READ_ONLY_FLAGS = Mman.O_RDONLY | Mman.O_CLOEXEC | Mman.O_NOCTTY;
+
+    /**
+     * A second descriptor of memfd {@code fd}, opened read-only through {@code /proc/self/fd}, or {@code -errno}
+     * (ENOENT where {@code /proc} is not mounted). A shared mapping made through a descriptor that is not open
+     * for writing never gets {@code VM_SHARED|VM_MAYWRITE}, so the kernel maps the write-sealed file read-only
+     * through it on every version, where through the read-write one Linux before 6.7 and 6.12.0 to 6.12.8 refuse
+     * (EPERM).
+     */
+    public static int openReadOnly(int fd) {
+        return LibC.open("/proc/self/fd/" + fd, READ_ONLY_FLAGS);
     }
 
     /** Whether memfd_create takes MFD_NOEXEC_SEAL; kernels before 6.3 answer it with EINVAL. */
@@ -141,16 +210,16 @@ public final class SupportProbe {
      * A new memfd that allows sealing, with MFD_NOEXEC_SEAL where the kernel knows it (needed where
      * {@code vm.memfd_noexec=2}): the descriptor, or {@code -errno}.
      */
-    public static int memfd(MemfdCalls calls) {
+    public static int memfd() {
         int flags = Mman.MFD_CLOEXEC | Mman.MFD_ALLOW_SEALING;
         if (noExecSealKnown) {
-            int fd = calls.memfdCreate(flags | Mman.MFD_NOEXEC_SEAL);
+            int fd = LibC.memfdCreate(flags | Mman.MFD_NOEXEC_SEAL);
             if (fd != -Errno.EINVAL) {
                 return fd;
             }
             noExecSealKnown = false;
         }
-        return calls.memfdCreate(flags);
+        return LibC.memfdCreate(flags);
     }
 
     /** Probes this JVM: {@code mseal(NULL, 0, 0)}, which the kernel answers without sealing anything. */

@@ -89,4 +89,27 @@ class ErrnoTest {
     void unknownCombinationsHaveNoRemedy(String operation, int errno) {
         assertEquals("", Errno.remedy(operation, errno, 4096, ""));
     }
+
+    /**
+     * EPERM from mmap, madvise and fcntl names only the causes that can apply to that call on that memory: a
+     * mapping the kernel places itself never meets a seal; a mapping over memory may; a read-only map of a
+     * write-sealed memfd is refused by some kernels through a read-write descriptor, by none through a read-only one.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+        "mmap; 1; PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS; refused a new mapping; the range is sealed",
+        "mmap; 1; PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED|MAP_NORESERVE; the range is sealed; Linux before 6.7",
+        "mmap; 1; PROT_READ, MAP_SHARED|MAP_FIXED, memfd opened read-write; Linux before 6.7, and 6.12.0 to 6.12.8;"
+            + " the range is sealed",
+        "mmap; 1; PROT_READ, MAP_SHARED|MAP_FIXED, memfd opened read-only; refused the call: every kernel; 6.12",
+        "madvise; 1; MADV_DONTFORK; on sealed read-only private memory; the range is sealed",
+        "fcntl; 16; memfd 5, F_ADD_SEALS, F_SEAL_WRITE; vmsplice; a bug",
+        "fcntl; 16; memfd 5, F_ADD_SEALS, F_SEAL_WRITE; a shared read-write mapping; a bug",
+        "open; 2; \"/proc/self/fd/5\", O_RDONLY|O_CLOEXEC|O_NOCTTY; /proc is not mounted; sealed"})
+    void refusalsNameTheCausesThatApplyToThatCall(String operation, int errno, String arguments, String names,
+                                                    String notNames) {
+        String text = Errno.remedy(operation, errno, 4096, arguments);
+        assertTrue(text.contains(names) && !text.contains(notNames), "'" + text + "' names '" + names + "', not '"
+            + notNames + "'");
+    }
 }
