@@ -55,8 +55,10 @@ import java.util.function.Supplier;
  * for good, puts the arena back to building (usable, its data intact, sealable by a retry), except that the
  * segments handed out before were invalidated: {@link #sealedView(MemorySegment)} finds them after a
  * successful retry. Only a kernel failing half-way through the permanent steps leaves it part-sealed; then
- * {@code allocate} refuses, and {@code seal()} again finishes the job. Should the kernel also refuse to undo
- * the steps before (make the memory writable again, or map an immutable arena's file back), the arena is
+ * {@code allocate} refuses, and {@code seal()} again continues from where it stopped, which succeeds once the
+ * cause the exception names is gone (not at all on a kernel that refuses a step for good). Should the kernel
+ * also refuse to undo the steps before (make the memory writable again, or map an immutable arena's file back),
+ * the arena is
  * unusable: no memory is handed out that cannot be written, {@code allocate}, {@code seal} and
  * {@code sealedView} refuse, the exception says so, and {@code close()} releases it.
  *
@@ -469,7 +471,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             if (anythingPermanent()) {
                 state = State.PART_SEALED;
                 String note = "the arena is part-sealed: some of its memory is frozen or sealed for good;"
-                    + " allocate() refuses, and seal() again finishes the job";
+                    + " allocate() refuses, and seal() again continues from where this stopped, which succeeds once the cause"
+                    + " above is gone";
                 throw withNote(e, note);
             }
             throw backToBuilding(e);

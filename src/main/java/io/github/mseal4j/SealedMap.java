@@ -182,7 +182,8 @@ public final class SealedMap {
         MemorySegment d = data;
         long m = mask;
         long tag = tagOf(hash);
-        for (long index = hash >>> shift; ; index = (index + 1) & m) {
+        long index = hash >>> shift;
+        for (long probes = 0; probes <= m; probes++, index = (index + 1) & m) {
             long slot = d.get(LONG, HEADER_BYTES + (index << 3));
             if (slot == 0) {
                 return null;
@@ -198,6 +199,7 @@ public final class SealedMap {
                 }
             }
         }
+        throw corrupt();
     }
 
     /**
@@ -365,7 +367,8 @@ public final class SealedMap {
         MemorySegment d = data;
         long m = mask;
         long tag = tagOf(hash);
-        for (long index = hash >>> shift; ; index = (index + 1) & m) {
+        long index = hash >>> shift;
+        for (long probes = 0; probes <= m; probes++, index = (index + 1) & m) {
             long slot = d.get(LONG, HEADER_BYTES + (index << 3));
             if (slot == 0) {
                 return -1;
@@ -379,6 +382,19 @@ public final class SealedMap {
                 }
             }
         }
+        throw corrupt();
+    }
+
+    /**
+     * What a lookup that probed every slot without finding the key or an empty slot throws: the table is at most
+     * half full as built, so its memory was written since (possible where the map is not immutable, through
+     * {@code /proc/self/mem} or a debugger). Failing closed: no answer, rather than one that may be wrong.
+     */
+    private IllegalStateException corrupt() {
+        return new IllegalStateException("the map's table is corrupt: a lookup probed all " + (mask + 1) + " slots"
+            + " and found neither the key nor an empty slot, though the map was built at most half full; its memory"
+            + " was written after it was sealed" + (immutable ? "" : " (it is not immutable: /proc/self/mem or a"
+            + " debugger can write it)") + ", so no lookup in it can be trusted");
     }
 
     /**
@@ -751,7 +767,11 @@ public final class SealedMap {
                     }
                     write(memory, at + keyLength[i], values[i], valueLength[i], (flags[i] & VALUE_ASCII) != 0);
                     long slot = tableHash >>> shift;
-                    while (memory.get(LONG, HEADER_BYTES + slot * 8) != 0) {
+                    for (long probes = 0; memory.get(LONG, HEADER_BYTES + slot * 8) != 0; probes++) {
+                        if (probes == capacity) { // at most half full: only a write from elsewhere fills it
+                            throw new IllegalStateException("the map's memory was written by someone else while it"
+                                + " was being built: its table has no empty slot left");
+                        }
                         slot = (slot + 1) & (capacity - 1);
                     }
                     memory.set(LONG, HEADER_BYTES + slot * 8, tagOf(tableHash) << TAG_SHIFT | entry >>> 3);
