@@ -112,6 +112,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         final AtomicLong next = new AtomicLong();
         volatile long committed;
         volatile MemorySegment view;
+        /** The chunk allocations resumed in after a failed seal ({@link #resumed()}); null until then. */
+        volatile Chunk successor;
         long end;
         long used;
         MemorySegment sealedView;
@@ -141,6 +143,15 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             fresh.used = used;
             fresh.next.set(used);
             return fresh;
+        }
+
+        /** The chunk that allocations in this one resumed in after the seals that failed since; this one if none. */
+        Chunk latest() {
+            Chunk chunk = this;
+            for (Chunk next = chunk.successor; next != null; next = chunk.successor) {
+                chunk = next;
+            }
+            return chunk;
         }
     }
 
@@ -259,12 +270,18 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 long start = alignUp(chunk.base + next, byteAlignment) - chunk.base;
                 long end = start + byteSize;
                 if (end <= chunk.committed && chunk.next.compareAndSet(next, end)) {
+                    observe();
                     MemorySegment segment = chunk.view.asSlice(start, byteSize);
                     while (!segment.scope().isAlive()) {
-                        // A seal() that failed replaced the views meanwhile; the allocation itself stands.
+                        // Seals that failed replaced the views meanwhile; the allocation itself stands. It ends:
+                        // resumeAllocations links each chunk to its successor before it sets BUILDING, and a new
+                        // seal sets SEALING before it invalidates the views; so each pass that reads BUILDING finds
+                        // a newer chunk, whose view is valid unless yet another seal began (and failed) since.
+                        observe();
                         if (state != State.BUILDING) {
                             throw frozen();
                         }
+                        chunk = chunk.latest();
                         segment = chunk.view.asSlice(start, byteSize);
                     }
                     return segment;
@@ -274,6 +291,19 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 }
             }
             grow(chunk, byteSize, byteAlignment);
+        }
+    }
+
+    /**
+     * For tests only: run by {@link #allocate} right after it claims its bytes, and again each time it finds the
+     * view it took them from invalidated, so a test can hold a thread between the two and count its retries.
+     */
+    static volatile Runnable allocationObserver;
+
+    private static void observe() {
+        Runnable observer = allocationObserver;
+        if (observer != null) {
+            observer.run();
         }
     }
 
@@ -554,7 +584,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             Chunk old = chunks.get(i);
             Chunk fresh = old.resumed();
             fresh.view = LibC.view(fresh.base, fresh.committed, buildingArena());
-            old.view = fresh.view; // for an allocation made before the seal that is still taking its view
+            old.successor = fresh; // for an allocation made before the seal that is still taking its view
             chunks.set(i, fresh);
             if (old == was) {
                 current = fresh;

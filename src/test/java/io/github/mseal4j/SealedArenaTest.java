@@ -320,4 +320,21 @@ class SealedArenaTest {
     static void stayWithinTheSealBudget() {
         SealBudget.check(SealedArenaTest.class.getSimpleName());
     }
+
+    /**
+     * A thread that claimed its bytes, then was held (as a descheduled thread would be) while two seals failed
+     * and resumed allocations, must still get a valid segment, at once: it once re-read the first failed seal's
+     * view, which the second seal had invalidated, for ever. Shown in a child JVM ({@link ArenaSealRaceChild}),
+     * where a seccomp filter makes each seal fail after the views were invalidated, and the arena's test observer
+     * holds the thread and counts its retries.
+     */
+    @Test
+    void anAllocationHeldAcrossTwoFailedSealsGetsAValidSegment() {
+        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED"),
+            ArenaSealRaceChild.class);
+        assertEquals(0, result.exitStatus(), result.transcript());
+        String out = result.stdout();
+        assertEquals(2, out.lines().filter(line -> line.startsWith("seal: SystemCallException: mseal(")).count(), out);
+        assertTrue(out.contains("allocation: valid, retries=1, value=42"), out);
+    }
 }
