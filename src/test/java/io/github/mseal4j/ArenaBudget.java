@@ -34,7 +34,9 @@ public final class ArenaBudget {
         }
         long low = views.stream().mapToLong(MemorySegment::address).min().orElseThrow();
         long high = views.stream().mapToLong(v -> v.address() + v.byteSize()).max().orElseThrow();
-        List<Smaps.Vma> vmas = Smaps.read(low, high);
+        // The arena's own mappings only: others (the JVM's) may lie between its reservations.
+        List<Smaps.Vma> vmas = Smaps.read(low, high).stream().filter(v -> views.stream().anyMatch(view ->
+            v.start() <= view.address() && view.address() < v.end())).toList();
         for (MemorySegment view : views) {
             if (vmas.stream().noneMatch(v -> v.start() <= view.address() && view.address() + view.byteSize() <= v.end()
                 && v.sealed())) {

@@ -65,71 +65,41 @@ public final class MapLimitChild {
 
     /**
      * A guarded region made PROT_NONE merges with its guards into one mapping; close() unmaps it in one call,
-     * which needs no split. The pages next to the region are taken by read-write pages first, so that no
-     * filler can land there and merge with it (mmap places new mappings top-down, so fillers land right below).
+     * which needs no split. The layout is arranged, never assumed: read-write pages are mapped right next to the
+     * region ({@code MAP_FIXED_NOREPLACE}), so no PROT_NONE filler can land there and merge with it; a candidate
+     * whose neighbourhood is taken already (a thread stack's guard, say) is kept aside and another is tried.
      */
     private static void closeGuarded() throws Exception {
-        // A slot beside the region may be taken already by another PROT_NONE mapping (a thread stack's guard
-        // zone, say), which merges with it: take another region then, up to a few times.
-        MappedRegion region = null;
         List<Long> neighbours = new ArrayList<>();
-        List<MappedRegion> merged = new ArrayList<>();
-        for (int attempt = 0; attempt < 8 && region == null; attempt++) {
-            MappedRegion candidate = guardedNone();
+        List<MappedRegion> set = new ArrayList<>();
+        MappedRegion region = arrange(set, candidate -> {
             long start = candidate.address() - PAGE;
             long end = candidate.address() + 2 * PAGE;
-            for (long at : new long[] {start - PAGE, end}) {
-                long mapped = LibC.mmap(at, PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE
-                    | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED_NOREPLACE, -1, 0);
-                if (mapped == at) {
-                    neighbours.add(at);
-                } else if (!LibC.failed(mapped)) {
-                    LibC.munmap(mapped, PAGE); // an old kernel that took the flag as a hint
-                }
-            }
+            neighbours.addAll(mapNextTo(start, end, Mman.PROT_READ | Mman.PROT_WRITE));
             Smaps.Vma around = Smaps.read(candidate.address(), candidate.address() + 1).getFirst();
-            if (around.start() < start || around.end() > end) {
-                merged.add(candidate);
-            } else {
-                region = candidate;
-            }
-        }
-        System.out.println("merged with a neighbour=" + (region == null));
-        if (region == null) {
-            return;
-        }
+            return around.start() == start && around.end() == end; // its own mapping, merged with nothing
+        });
         closeAtTheLimit(region);
         printLeft(region);
-        for (long at : neighbours) {
-            LibC.munmap(at, PAGE);
-        }
-        for (MappedRegion other : merged) {
-            other.close();
-        }
+        release(neighbours, set);
     }
 
     /**
-     * Three guarded PROT_NONE regions side by side merge into one mapping; unmapping the middle one then needs a
-     * split, which the limit refuses: close() must fail with the region as it was, and succeed when retried.
+     * A guarded PROT_NONE region merged with PROT_NONE mappings on both sides (which the kernel does for mappings of
+     * the same kind): unmapping it from the middle needs a split, which the limit refuses, so close() must fail
+     * with the region as it was, and succeed when retried. The neighbours are mapped right next to the region
+     * ({@code MAP_FIXED_NOREPLACE}) until the kernel shows one mapping reaching past both of its ends.
      */
     private static void closeMerged() throws Exception {
-        List<MappedRegion> regions = new ArrayList<>();
-        MappedRegion middle = null;
-        while (middle == null && regions.size() < 16) {
-            regions.add(guardedNone()); // top-down: each usually lands right below the one before
-            int n = regions.size();
-            if (n >= 3 && adjacent(regions.get(n - 2), regions.get(n - 3))
-                    && adjacent(regions.get(n - 1), regions.get(n - 2))) {
-                middle = regions.get(n - 2);
-            }
-        }
-        if (middle == null) {
-            throw new IllegalStateException("no three regions side by side: " + regions);
-        }
-        long start = middle.address() - PAGE;
-        long end = middle.address() + 2 * PAGE;
-        Smaps.Vma around = Smaps.read(middle.address(), middle.address() + 1).getFirst();
-        System.out.println("merged on both sides=" + (around.start() < start && around.end() > end));
+        List<Long> neighbours = new ArrayList<>();
+        List<MappedRegion> set = new ArrayList<>();
+        MappedRegion middle = arrange(set, candidate -> {
+            long start = candidate.address() - PAGE;
+            long end = candidate.address() + 2 * PAGE;
+            neighbours.addAll(mapNextTo(start, end, Mman.PROT_NONE));
+            Smaps.Vma around = Smaps.read(candidate.address(), candidate.address() + 1).getFirst();
+            return around.start() < start && around.end() > end;
+        });
         if (!closeAtTheLimit(middle)) {
             System.out.println("still open=" + !middle.toString().contains(", closed")
                 + ", data page still mapped=" + ProcMem.read(middle.address(), 1).isPresent());
@@ -137,8 +107,46 @@ public final class MapLimitChild {
             System.out.println("retry: ok");
         }
         printLeft(middle);
-        for (MappedRegion region : regions) {
-            region.close();
+        release(neighbours, set);
+    }
+
+    /**
+     * The first guarded PROT_NONE region for which {@code layout} holds, after it has arranged the neighbourhood:
+     * a candidate for which it does not is kept in {@code set} (so the next one lands elsewhere) until the end.
+     */
+    private static MappedRegion arrange(List<MappedRegion> set, java.util.function.Predicate<MappedRegion> layout) {
+        for (int attempt = 1; attempt <= 64; attempt++) {
+            MappedRegion candidate = guardedNone();
+            if (layout.test(candidate)) {
+                System.out.println("arranged at attempt " + attempt);
+                return candidate;
+            }
+            set.add(candidate);
+        }
+        throw new IllegalStateException("the layout could not be arranged in 64 attempts: " + set);
+    }
+
+    /** One page of {@code prot} directly below {@code start} and directly above {@code end}, where free. */
+    private static List<Long> mapNextTo(long start, long end, int prot) {
+        List<Long> mapped = new ArrayList<>();
+        for (long at : new long[] {start - PAGE, end}) {
+            long result = LibC.mmap(at, PAGE, prot, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED_NOREPLACE,
+                -1, 0);
+            if (result == at) {
+                mapped.add(at);
+            } else if (!LibC.failed(result)) {
+                LibC.munmap(result, PAGE); // an old kernel that took the flag as a hint
+            }
+        }
+        return mapped;
+    }
+
+    private static void release(List<Long> neighbours, List<MappedRegion> set) {
+        for (long at : neighbours) {
+            LibC.munmap(at, PAGE);
+        }
+        for (MappedRegion other : set) {
+            other.close();
         }
     }
 
@@ -160,11 +168,6 @@ public final class MapLimitChild {
         MappedRegion region = MappedRegion.allocate(PAGE, MappingOption.GUARD_PAGES);
         region.protect(Protection.NONE);
         return region;
-    }
-
-    /** Whether {@code lower}'s upper guard page ends where {@code upper}'s lower guard page starts. */
-    private static boolean adjacent(MappedRegion lower, MappedRegion upper) {
-        return lower.address() + 2 * PAGE == upper.address() - PAGE;
     }
 
     private static void printLeft(MappedRegion region) throws Exception {
