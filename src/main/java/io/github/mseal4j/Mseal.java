@@ -181,6 +181,30 @@ public final class Mseal {
         return frozen;
     }
 
+    /** For tests only: run by {@link #freeze(Path)} after the file is read and before it is checked again. */
+    static volatile Runnable readObserver;
+
+    /**
+     * Refuses a file that changed while it was read, as far as its attributes tell: another size, another
+     * modification time (at the file system's granularity), or another file at the path (its key, device and
+     * inode on Linux). A write that changes none of them (the same size, within one tick of the clock the file
+     * system stamps with) goes unseen: no check short of a snapshot sees everything.
+     */
+    private static void unchangedSince(BasicFileAttributes before, long size, Path file) throws IOException {
+        BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class);
+        String changed = !Objects.equals(before.fileKey(), after.fileKey()) ? "another file is at its path now"
+            : before.size() != size || after.size() != size ? "its size changed (" + before.size() + " bytes, then "
+                + size + " read, now " + after.size() + ")"
+            : !before.lastModifiedTime().equals(after.lastModifiedTime()) ? "it was modified (at "
+                + after.lastModifiedTime() + ", after " + before.lastModifiedTime() + ")"
+            : null;
+        if (changed != null) {
+            throw new IOException(file + " changed while it was read: " + changed + "; nothing is returned, as the"
+                + " copy may mix old and new content (freeze it again once it is written, or check it with a"
+                + " digest: freeze(file, sha256Hex))");
+        }
+    }
+
     /** {@code channel.read(buffer, position)}; a failure names {@code file} (the JDK's message does not). */
     private static int read(FileChannel channel, ByteBuffer buffer, long position, Path file) throws IOException {
         try {
@@ -218,8 +242,15 @@ public final class Mseal {
      *
      * <p>The file is <em>copied</em>, not mapped. A mapping of the file itself could not be made immutable:
      * a private file mapping keeps showing later changes to the file on every page that was never written,
-     * and a shared one shows every change. The copy is what the file held while it was read; a file that
-     * changes size meanwhile is refused.
+     * and a shared one shows every change.
+     *
+     * <p>What the copy is: one read of the file, front to back, and no snapshot. A file written while it is read
+     * can give a copy that mixes old and new content, or has a size the file never had. What can be seen cheaply
+     * is refused: a size, modification time or file (device and inode) at the path that differ after the read
+     * from before it, and a file that ends early or runs on. A write that changes none of those (the same size,
+     * within the modification time's granularity) is not seen: freeze files that are replaced whole (written to
+     * a temporary file and renamed), and use {@link #freeze(Path, String)} where the content must be exactly
+     * known.
      *
      * <p>What is not a regular file is refused before it is opened, as a FIFO without a writer would block the
      * open for ever. A path that someone else can change between that check and the open (swapping in a FIFO)
@@ -228,8 +259,9 @@ public final class Mseal {
      * @param file a regular file (symbolic links are followed); read whole
      * @return a read-only segment of the file's bytes
      * @throws IOException if the file is not a regular file (a directory, FIFO, device or socket: checked before
-     *     it is opened), cannot be read, changes size while it is read, or reports a size other than what it
-     *     holds (as files in {@code /proc} and {@code /sys} do)
+     *     it is opened), cannot be read, is seen to change while it is read (size, modification time, or another
+     *     file at the path), or reports a size other than what it holds (as files in {@code /proc} and
+     *     {@code /sys} do)
      * @throws NullPointerException if {@code file} is null
      * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy, or the
      *     file is too large for any mapping (2^48 bytes or more)
@@ -239,7 +271,8 @@ public final class Mseal {
     public static MemorySegment freeze(Path file) throws IOException {
         Objects.requireNonNull(file, "file");
         // Before opening: a FIFO without a writer would block the open for ever; a device has no size to trust.
-        if (!Files.readAttributes(file, BasicFileAttributes.class).isRegularFile()) {
+        BasicFileAttributes before = Files.readAttributes(file, BasicFileAttributes.class);
+        if (!before.isRegularFile()) {
             throw new IOException(file + " is not a regular file (a directory, FIFO, device or socket): read it"
                 + " yourself and freeze the bytes");
         }
@@ -273,6 +306,11 @@ public final class Mseal {
                 if (read(channel, ByteBuffer.allocate(1), size, file) > 0) {
                     throw new IOException(file + " changed size while it was read: it grew past " + size + " bytes");
                 }
+                Runnable observer = readObserver;
+                if (observer != null) {
+                    observer.run();
+                }
+                unchangedSince(before, size, file);
                 frozen = region.sealReadOnly().asSlice(0, size);
             } catch (IOException | RuntimeException | Error e) {
                 closeAfter(region, e);
@@ -286,8 +324,9 @@ public final class Mseal {
     /**
      * The contents of a file, loaded into immutable memory and checked against a SHA-256 digest. The digest
      * is computed <em>over the frozen copy</em>, after it can no longer change, so what was verified is what
-     * stays. On a mismatch, the frozen copy stays mapped (frozen memory can never be freed) but is not
-     * returned.
+     * stays: the bytes returned are exactly bytes whose digest is {@code sha256Hex}, however the file was written
+     * meanwhile (a copy torn by a concurrent write does not match, and is refused). On a mismatch, the frozen copy
+     * stays mapped (frozen memory can never be freed) but is not returned.
      *
      * {@snippet :
      * MemorySegment policy = Mseal.freeze(Path.of("/etc/app/policy.json"),

@@ -39,6 +39,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Immutable memory: the API's rules, and the difference from sealed anonymous memory shown side by side. */
 class ImmutableTest {
@@ -291,6 +292,57 @@ class ImmutableTest {
         IOException e = assertThrows(IOException.class, () -> Mseal.freeze(attribute));
         assertTrue(e.getMessage().contains("/proc or /sys") && e.getMessage().contains("freeze the bytes"),
             "not only 'changed size': " + e.getMessage());
+    }
+
+    record Change(String name, String seen, FileChange change) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    interface FileChange {
+        void apply(Path file) throws IOException;
+    }
+
+    static List<Change> changes() {
+        return List.of(
+            new Change("same size, other content", "it was modified",
+                file -> Files.writeString(file, "allow: evil.example.org!")),
+            new Change("shrunk", "its size changed", file -> Files.writeString(file, "allow: api")),
+            new Change("replaced by a rename", "another file is at its path", file -> {
+                Path other = file.resolveSibling("other");
+                Files.writeString(other, "allow: evil.example.org!");
+                Files.move(other, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }));
+    }
+
+    /**
+     * A file written while it is read gives a copy that may be torn: freeze(Path) refuses one whose size,
+     * modification time or identity differ after the read from before it. The write is made at the exact point
+     * between the read and the check, through the test observer; the file's time is set back first, so the write
+     * changes it whatever the clock's granularity.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("changes")
+    void aFileSeenToChangeWhileItIsReadIsRefused(Change change, @TempDir Path directory) throws Exception {
+        Path file = directory.resolve("policy");
+        Files.writeString(file, "allow: api.example.com!!");
+        Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(0));
+        Mseal.readObserver = () -> {
+            try {
+                change.change().apply(file);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        try {
+            IOException refused = assertThrows(IOException.class, () -> Mseal.freeze(file));
+            assertTrue(refused.getMessage().contains("changed while it was read: " + change.seen()),
+                refused.getMessage());
+        } finally {
+            Mseal.readObserver = null;
+        }
     }
 
     @Test
