@@ -3,6 +3,7 @@ package io.github.mseal4j;
 import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.Events;
 import io.github.mseal4j.internal.LibC;
+import io.github.mseal4j.internal.MapReserve;
 import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.internal.PageMap;
 import io.github.mseal4j.internal.PageMap.Page;
@@ -19,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -76,6 +78,7 @@ public final class MappedRegion implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
     private static final Predicate<Page> SEALED = Page::sealed;
     private static final Predicate<Page> UNSEALED = page -> !page.sealed();
+    private static final LongSupplier SEALED_REGIONS = SealCounters::regions;
     /**
      * No mapping made without an address hint can be this large: 64-bit Linux places those below 2^47 (x86-64)
      * or 2^48 (arm64), also where the address space is larger (5-level paging, 52-bit addresses need a hint),
@@ -241,6 +244,8 @@ public final class MappedRegion implements AutoCloseable {
                 + " mapping made without an address hint, as here, lies below 2^48 (256 TiB) on every 64-bit Linux",
                 byteSize, guard > 0 ? " with guard pages" : "", slack > 0 ? " at an alignment of " + alignment : ""));
         }
+        // A region is one mapping, or three with guard pages or an alignment.
+        MapReserve.ensureRoom("mapping " + total + " bytes", 3, SEALED_REGIONS);
         int fd = immutable ? Memfd.create(size) : -1;
         boolean simple = guard == 0 && slack == 0;
         long base;
@@ -294,6 +299,7 @@ public final class MappedRegion implements AutoCloseable {
             }
             throw e;
         }
+        MapReserve.mapped();
         return new MappedRegion(address, size, pageSize, protection, guard, Set.copyOf(options), fd);
     }
 
@@ -436,6 +442,7 @@ public final class MappedRegion implements AutoCloseable {
                             + " but their protection never changes all the same",
                     describe(from, to)));
             }
+            MapReserve.ensureRoom("mprotect", 2, SEALED_REGIONS); // a split at each end
             if (pages.any(from, to, page -> page.protection().compareTo(protection) > 0)) {
                 revokeSegments();
             }
@@ -469,6 +476,7 @@ public final class MappedRegion implements AutoCloseable {
         }
         synchronized (lock) {
             ensureOpen();
+            MapReserve.ensureRoom("mseal", 2, SEALED_REGIONS); // a region merged with a neighbour splits off
             mseal(0, pages.pages(), byKernel, null);
         }
     }
@@ -512,6 +520,7 @@ public final class MappedRegion implements AutoCloseable {
         }
         synchronized (lock) {
             ensureOpen();
+            MapReserve.ensureRoom("mseal", 2, SEALED_REGIONS);
             mseal(from, to, byKernel, null);
         }
     }
@@ -566,6 +575,7 @@ public final class MappedRegion implements AutoCloseable {
             if (sealedReadOnlyView != null) {
                 return sealedReadOnlyView;
             }
+            MapReserve.ensureRoom(freeze != null ? "freezing a region" : "sealReadOnly", 2, SEALED_REGIONS);
             if (freeze != null) {
                 freeze(populate);
             } else {
@@ -977,6 +987,9 @@ public final class MappedRegion implements AutoCloseable {
             }
             closed = true;
             closeFile();
+            if (result.failure() == null && !pages.any(0, pages.pages(), SEALED)) {
+                MapReserve.unmapped();
+            }
             if (result.failure() != null) {
                 throw result.failure(); // closed; the ranges named stay mapped
             }

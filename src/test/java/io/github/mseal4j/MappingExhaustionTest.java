@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.MapReserve;
 import io.github.mseal4j.testing.ChildJvm;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -23,7 +24,8 @@ class MappingExhaustionTest {
         long limit = Long.parseLong(Errno.maxMapCount());
         // Ubuntu 23.10+ raises the limit to 1048576: reaching that takes minutes and a large heap.
         assumeTrue(limit <= 131_072, "vm.max_map_count is " + limit + " here; the test runs where it is at most 131072");
-        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED", "-Xint",
+        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED",
+            "-D" + MapReserve.PROPERTY + "=0", "-Xint",
             "-XX:+UseSerialGC", "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch", "-Xss512k"), ExhaustMappings.class);
         assertEquals(0, result.exitStatus(), "the JVM survived: " + result.transcript());
         String out = result.stdout();
