@@ -2,8 +2,8 @@ package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.Mman;
+import io.github.mseal4j.internal.Userfaultfd;
 import io.github.mseal4j.testing.Seccomp;
-import io.github.mseal4j.testing.Userfaultfd;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -35,12 +35,11 @@ public final class UserfaultfdChild {
             // MADV_POPULATE_READ refused, as a filter (or a kernel before 5.14) would: each page is read instead.
             Seccomp.install(Seccomp.Rule.denyWhen(Seccomp.Call.MADVISE, 2, Mman.MADV_POPULATE_READ, Errno.EINVAL));
         }
-        Object opened = Userfaultfd.open(flags);
-        if (opened instanceof Integer errno) {
-            System.out.println("userfaultfd: " + Errno.name(errno));
-            return;
-        }
-        try (Userfaultfd uffd = (Userfaultfd) opened) {
+        try (Userfaultfd uffd = Userfaultfd.open(flags)) {
+            if (uffd.refused() != 0) {
+                System.out.println("userfaultfd: " + Errno.name(uffd.refused()));
+                return;
+            }
             MappedRegion region = MappedRegion.allocate(4 * PAGE);
             region.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1); // page 0 written; pages 1 to 3 never
             attack(uffd, "sealReadOnly", region.sealReadOnly());

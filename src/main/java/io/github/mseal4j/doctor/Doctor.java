@@ -11,6 +11,7 @@ import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.internal.Smaps;
+import io.github.mseal4j.internal.Userfaultfd;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
@@ -95,6 +96,25 @@ public final class Doctor {
     }
 
     /**
+     * userfaultfd, a write path to sealed memory that mseal does not check, tried on scratch pages. Each field is
+     * the errno of the call (0: it succeeded), or -1 when it was not tried.
+     *
+     * @param refused why userfaultfd could not be opened here (0: it was opened), which closes the path
+     * @param rawCopyErrno {@code UFFDIO_COPY} into a page mapped read-only and sealed with a bare {@code mseal},
+     *     never faulted in: 0 where the kernel lets the bytes in
+     * @param libraryCopyErrno the same into a page mseal4j sealed read-only: EEXIST, as the library faults every
+     *     page in before it seals it
+     * @param immutableRegisterErrno {@code UFFDIO_REGISTER} of an immutable page: refused, as it can never be
+     *     written
+     */
+    public record UserfaultfdWrites(int refused, int rawCopyErrno, int libraryCopyErrno, int immutableRegisterErrno) {
+        /** True when no page the library sealed read-only could be written this way. */
+        public boolean closedForLibraryMemory() {
+            return refused != 0 || (libraryCopyErrno != 0 && immutableRegisterErrno != 0);
+        }
+    }
+
+    /**
      * What happened to the scratch pages. {@code failure}: why the demonstration stopped, when one of its
      * sealing calls failed or did not take (the exception's type and message); the parts after it were not
      * tried.
@@ -102,11 +122,15 @@ public final class Doctor {
     public record Demonstration(long address, long length, List<Attempt> attempts, boolean contentsIntact,
                                 String vmFlags, boolean kernelReportsSealed, boolean procMemWriteReached,
                                 String procMemDetail, Hardening hardening, Optional<Immutable> immutable,
-                                Optional<String> failure) {
-        /** True when nothing failed, every attack was refused, the data survived and the kernel shows the seal. */
+                                Optional<UserfaultfdWrites> userfaultfd, Optional<String> failure) {
+        /**
+         * True when nothing failed, every attack was refused, the data survived, the kernel shows the seal, and no
+         * page the library sealed took a write through userfaultfd.
+         */
         public boolean proven() {
             return failure.isEmpty() && attempts.stream().allMatch(Attempt::blocked) && contentsIntact
-                && kernelReportsSealed && immutable.map(Immutable::proven).orElse(true);
+                && kernelReportsSealed && immutable.map(Immutable::proven).orElse(true)
+                && userfaultfd.map(UserfaultfdWrites::closedForLibraryMemory).orElse(true);
         }
     }
 
@@ -376,8 +400,48 @@ public final class Doctor {
                 failure = Optional.of("the immutable page: " + describe(e));
             }
         }
+        Optional<UserfaultfdWrites> userfaultfd = Optional.empty();
+        if (failure.isEmpty()) {
+            try {
+                userfaultfd = Optional.of(userfaultfd(pageSize));
+            } catch (RuntimeException e) {
+                failure = Optional.of("the userfaultfd pages: " + describe(e));
+            }
+        }
         return new Demonstration(address, pageSize, List.copyOf(attempts), intact, flags, kernelSealed, reached,
-            detail, hardening, immutable, failure);
+            detail, hardening, immutable, userfaultfd, failure);
+    }
+
+    /**
+     * Tries userfaultfd (unprivileged, {@code UFFD_USER_MODE_ONLY}) on three scratch pages, none ever written: one
+     * sealed read-only by a bare {@code mseal} (what the kernel allows), one sealed read-only by the library, and
+     * an immutable one. All three stay mapped: sealed.
+     */
+    @SuppressWarnings("resource") // sealed: the pages outlive close() by design
+    private static UserfaultfdWrites userfaultfd(long pageSize) {
+        try (Userfaultfd uffd = Userfaultfd.open(Userfaultfd.USER_MODE_ONLY)) {
+            if (uffd.refused() != 0) {
+                return new UserfaultfdWrites(uffd.refused(), -1, -1, -1);
+            }
+            byte[] forged = new byte[(int) pageSize];
+            Arrays.fill(forged, (byte) 0x66);
+            int raw = -1;
+            long bare = LibC.mmap(0, pageSize, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
+            if (!LibC.failed(bare) && bare != 0 && LibC.mseal(bare, pageSize) == 0) {
+                int registered = uffd.register(bare, pageSize);
+                raw = registered != 0 ? registered : uffd.copy(bare, forged);
+            }
+            MappedRegion region = MappedRegion.allocate(pageSize);
+            long sealed = region.sealReadOnly().address();
+            int registered = uffd.register(sealed, pageSize);
+            int library = registered != 0 ? registered : uffd.copy(sealed, forged);
+            int immutable = -1;
+            if (Mseal.immutability().available()) {
+                MappedRegion frozen = MappedRegion.allocate(pageSize, MappingOption.IMMUTABLE);
+                immutable = uffd.register(frozen.sealReadOnly().address(), pageSize);
+            }
+            return new UserfaultfdWrites(0, raw, library, immutable);
+        }
     }
 
     /**
@@ -398,7 +462,7 @@ public final class Doctor {
         }
         return new Demonstration(address, pageSize, List.of(), false, flags, kernelSealed, false,
             "not tried: the demonstration stopped first", new Hardening("not shown", "", "", "", ""), Optional.empty(),
-            Optional.of(describe(e)));
+            Optional.empty(), Optional.of(describe(e)));
     }
 
     private static String describe(RuntimeException e) {
@@ -492,8 +556,29 @@ public final class Doctor {
                 line(out, "  contents", immutable.contentsIntact() ? "intact" : "CHANGED");
             }, () -> line(out, "immutable page", "not shown: " + (report.immutability().available()
                 ? "the demonstration stopped before it" : report.immutability().reason())));
+            demo.userfaultfd().ifPresent(uffd -> print(uffd, out));
         });
         line(out, "verdict", report.verdict());
+    }
+
+    private static void print(UserfaultfdWrites uffd, PrintStream out) {
+        if (uffd.refused() != 0) {
+            line(out, "userfaultfd", "not available to this process (" + Errno.name(uffd.refused()) + "): that write"
+                + " path to sealed memory is closed here");
+            return;
+        }
+        line(out, "userfaultfd", "available unprivileged (UFFD_USER_MODE_ONLY): a write path mseal does not check");
+        line(out, "  page sealed by a bare mseal", uffd.rawCopyErrno() < 0 ? "not tried"
+            : uffd.rawCopyErrno() == 0 ? "UFFDIO_COPY succeeded: the kernel lets it fill a sealed read-only page that"
+                + " was never faulted in" : "UFFDIO_COPY " + Errno.name(uffd.rawCopyErrno()));
+        line(out, "  page sealed by mseal4j", uffd.libraryCopyErrno() == 0 ? "UFFDIO_COPY SUCCEEDED (it must not)"
+            : "UFFDIO_COPY " + Errno.name(uffd.libraryCopyErrno()) + " (refused: every page is faulted in before it is"
+                + " sealed)");
+        if (uffd.immutableRegisterErrno() >= 0) {
+            line(out, "  immutable page", uffd.immutableRegisterErrno() == 0 ? "UFFDIO_REGISTER SUCCEEDED (it must not)"
+                : "UFFDIO_REGISTER " + Errno.name(uffd.immutableRegisterErrno()) + " (refused: it can never be"
+                    + " written)");
+        }
     }
 
     private static void line(PrintStream out, String label, String value) {
@@ -563,6 +648,15 @@ public final class Doctor {
             json.field("guardsSealed", hardening.guardsSealed());
             json.field("note", hardening.note());
             json.end();
+            demo.userfaultfd().ifPresent(uffd -> {
+                json.name("userfaultfd").begin();
+                json.field("refusedErrnoName", uffd.refused() == 0 ? "" : Errno.name(uffd.refused()));
+                json.field("bareSealCopyErrnoName", errnoName(uffd.rawCopyErrno()));
+                json.field("libraryCopyErrnoName", errnoName(uffd.libraryCopyErrno()));
+                json.field("immutableRegisterErrnoName", errnoName(uffd.immutableRegisterErrno()));
+                json.field("closedForLibraryMemory", uffd.closedForLibraryMemory());
+                json.end();
+            });
             demo.immutable().ifPresent(immutable -> {
                 json.name("immutable").begin();
                 json.field("mapping", immutable.mapping());
@@ -580,6 +674,11 @@ public final class Doctor {
         json.field("exitStatus", report.exitStatus());
         json.end();
         return json.toString();
+    }
+
+    /** An errno as the JSON gives it: its name, {@code ""} for success, {@code "not tried"} for -1. */
+    private static String errnoName(int errno) {
+        return errno < 0 ? "not tried" : errno == 0 ? "" : Errno.name(errno);
     }
 
     private static void verdict(Json json, String name, SealSupport verdict) {

@@ -113,6 +113,11 @@ public final class LibC {
     private static final MethodHandle OPEN = link("open",
         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
 
+    // int ioctl(int fd, unsigned long request, ...);  https://man7.org/linux/man-pages/man2/ioctl.2.html
+    // Variadic after request: the argument is a pointer, passed as a long.
+    private static final MethodHandle IOCTL = link("ioctl",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+
     // int close(int fd);  https://man7.org/linux/man-pages/man2/close.2.html
     private static final MethodHandle CLOSE = link("close",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT));
@@ -296,6 +301,45 @@ public final class LibC {
             throw rethrow(t);
         }
         return result == -1 ? -errno(capture) : result;
+    }
+
+    /** {@code ioctl(fd, request, argument)}: the result (0 or more), or {@code -errno}. */
+    public static int ioctl(int fd, long request, long argument) {
+        MemorySegment capture = capture();
+        int result;
+        try {
+            result = (int) IOCTL.invokeExact(capture, fd, request, argument);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == -1 ? -errno(capture) : result;
+    }
+
+    /**
+     * {@code userfaultfd(flags)} through {@code syscall(2)} (glibc has no wrapper before 2.36): a new file
+     * descriptor, or {@code -errno}; ENOSYS where mseal4j does not know the number on this architecture.
+     */
+    public static int userfaultfd(int flags) {
+        long number = switch (System.getProperty("os.arch", "")) {
+            // arch/x86/entry/syscalls/syscall_64.tbl; include/uapi/asm-generic/unistd.h (arm64, riscv);
+            // the powerpc and s390 tables.
+            case "amd64", "x86_64" -> 323;
+            case "aarch64", "riscv64" -> 282;
+            case "ppc64le", "ppc64" -> 364;
+            case "s390x" -> 355;
+            default -> -1;
+        };
+        if (number < 0) {
+            return -Errno.ENOSYS;
+        }
+        MemorySegment capture = capture();
+        long result;
+        try {
+            result = (long) SYSCALL.invokeExact(capture, number, (long) flags, 0L, 0L);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result < 0 ? -errno(capture) : (int) result;
     }
 
     /** {@code close}: 0, or the errno. */

@@ -54,6 +54,8 @@ public final class Mman {
     public static final int O_RDONLY = 0;
     /** O_NOCTTY, asm-generic/fcntl.h (0400): never becomes a controlling terminal. */
     public static final int O_NOCTTY = 0x100;
+    /** O_NONBLOCK, asm-generic/fcntl.h (04000). */
+    public static final int O_NONBLOCK = 0x800;
     /** O_CLOEXEC, asm-generic/fcntl.h (02000000). */
     public static final int O_CLOEXEC = 0x80000;
 

@@ -14,6 +14,7 @@ import io.github.mseal4j.doctor.Doctor.Environment;
 import io.github.mseal4j.doctor.Doctor.Hardening;
 import io.github.mseal4j.doctor.Doctor.Immutable;
 import io.github.mseal4j.doctor.Doctor.Report;
+import io.github.mseal4j.doctor.Doctor.UserfaultfdWrites;
 import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.testing.MiniJson;
 import java.io.ByteArrayOutputStream;
@@ -56,6 +57,13 @@ class DoctorTest {
         assertTrue(immutable.mapping().startsWith("r--s") && !immutable.mapping().contains(" mw"), immutable.mapping());
         assertTrue(immutable.procMemDetail().contains("Input/output error"), "EIO: " + immutable.procMemDetail());
         assertEquals("EACCES", Errno.name(immutable.mprotectErrno()));
+        UserfaultfdWrites uffd = demo.userfaultfd().orElseThrow();
+        assertTrue(uffd.closedForLibraryMemory(), uffd.toString());
+        if (uffd.refused() == 0) {
+            assertEquals(0, uffd.rawCopyErrno(), "the kernel lets userfaultfd fill a bare sealed page: " + uffd);
+            assertEquals("EEXIST", Errno.name(uffd.libraryCopyErrno()), uffd.toString());
+            assertTrue(uffd.immutableRegisterErrno() > 0, uffd.toString());
+        }
         Environment environment = report.environment();
         assertEquals("STRICT", environment.policy());
         assertTrue(environment.policyValid());
@@ -74,7 +82,8 @@ class DoctorTest {
         assertTrue(text.contains("/proc/self/mem"), text);
         for (String label : List.of("seal policy", "seccomp", "mappings", "RLIMIT_MEMLOCK", "RLIMIT_FSIZE",
             "RLIMIT_AS", "RLIMIT_DATA", "hardened page",
-            "guard below", "guard above", "immutable memory", "immutable page", "proc_mem.force_override")) {
+            "guard below", "guard above", "immutable memory", "immutable page", "proc_mem.force_override",
+            "userfaultfd")) {
             assertTrue(text.contains(label), label + " in\n" + text);
         }
     }
@@ -125,7 +134,7 @@ class DoctorTest {
     @Test
     void anAttackThatSucceedsFailsTheVerdict() {
         Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 0)), true, "rd", true,
-            false, "not tried", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty(), Optional.empty());
+            false, "not tried", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty(), Optional.empty(), Optional.empty());
         Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, AVAILABLE, AVAILABLE,
             ENVIRONMENT, Optional.of(demo));
         assertEquals(1, report.exitStatus());
@@ -133,10 +142,21 @@ class DoctorTest {
     }
 
     @Test
+    void aLibraryPageThatTookAUserfaultfdCopyFailsTheVerdict() {
+        Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 1)), true, "sl", true,
+            true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty(),
+            Optional.of(new UserfaultfdWrites(0, 0, 0, 1)), Optional.empty());
+        Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, AVAILABLE, AVAILABLE,
+            ENVIRONMENT, Optional.of(demo));
+        assertEquals(1, report.exitStatus());
+        assertTrue(print(report).contains("UFFDIO_COPY SUCCEEDED (it must not)"), print(report));
+    }
+
+    @Test
     void anImmutablePageThatCouldBeWrittenFailsTheVerdict() {
         Immutable written = new Immutable("r--s rd sh mr me ms sl", true, false, "a write was accepted", 13, false);
         Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 1)), true, "sl", true,
-            true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.of(written), Optional.empty());
+            true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.of(written), Optional.empty(), Optional.empty());
         Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, AVAILABLE, AVAILABLE,
             ENVIRONMENT, Optional.of(demo));
         assertEquals(1, report.exitStatus(), "immutable memory that can be written is a failed demonstration");
@@ -147,7 +167,8 @@ class DoctorTest {
         Environment invalid = new Environment("invalid: -Dio.github.mseal4j.policy=x is not a seal policy", false,
             "disabled", 500, 65530, "8388608 bytes", "unlimited", "unlimited", "unlimited", "not set");
         Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 1)), true, "sl", true,
-            true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty(), Optional.empty());
+            true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty(), Optional.empty(),
+            Optional.empty());
         Report report = new Report("dev", "Linux", "amd64", "25", "vendor", "6.18", 4096, AVAILABLE, AVAILABLE,
             invalid, Optional.of(demo));
         assertEquals(3, report.exitStatus());
