@@ -155,6 +155,8 @@ public final class MappedRegion implements AutoCloseable {
      * @throws IllegalArgumentException if {@code byteSize} is not positive, or more than can be mapped (2^48
      *     bytes, 256 TiB, or more)
      * @throws UnsupportedOperationException if native calls are impossible here (the message says why)
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if {@code mmap} fails, for example with ENOMEM
      */
     public static MappedRegion allocate(long byteSize) {
@@ -190,6 +192,8 @@ public final class MappedRegion implements AutoCloseable {
      * @throws NullPointerException if {@code options} or one of them is null
      * @throws UnsupportedOperationException if native calls are impossible here, or {@code IMMUTABLE} is asked
      *     where {@link Mseal#immutability()} is not available and the policy is strict (the message says why)
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if {@code memfd_create}, {@code ftruncate}, {@code mmap}, {@code mprotect},
      *     {@code madvise} or {@code mlock} fails
      */
@@ -420,6 +424,8 @@ public final class MappedRegion implements AutoCloseable {
      * @throws IllegalArgumentException if {@code offset} or {@code byteSize} is not page-aligned, or zero-length
      * @throws IllegalStateException if the region is closed, the range has sealed pages, or a segment of the
      *     region is in use by a native call and cannot be invalidated
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if {@code mprotect} fails
      */
     public void protect(long offset, long byteSize, Protection protection) {
@@ -461,6 +467,8 @@ public final class MappedRegion implements AutoCloseable {
      * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
      * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
      *     and the {@linkplain SealPolicy policy} is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if {@code mseal} fails
      * @see #seal(long, long)
      */
@@ -503,6 +511,8 @@ public final class MappedRegion implements AutoCloseable {
      *     (seal it with {@link #sealReadOnly()})
      * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
      *     and the {@linkplain SealPolicy policy} is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if {@code mseal} fails; with ENOMEM the range may be partly sealed
      */
     public void seal(long offset, long byteSize) {
@@ -558,6 +568,8 @@ public final class MappedRegion implements AutoCloseable {
      * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
      * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
      *     and the {@linkplain SealPolicy policy} is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if a system call fails ({@code mprotect}, {@code mseal}; for an immutable
      *     region also {@code mmap}, {@code fcntl}, {@code madvise}, {@code mlock})
      * @throws IllegalStateException also if the kernel reported a seal (of the memory, or of an immutable

@@ -16,7 +16,9 @@ public enum MappingOption {
      * <p>How: the region is a shared mapping of a {@code memfd} instead of private anonymous memory. Freezing
      * invalidates every segment handed out, replaces the writable mapping atomically by an inaccessible
      * placeholder, seals the file ({@code F_SEAL_WRITE}, {@code F_SEAL_SHRINK}, {@code F_SEAL_GROW},
-     * {@code F_SEAL_SEAL}), maps it again read-only at the same address, applies the other options again, seals
+     * {@code F_SEAL_SEAL}), maps it again read-only at the same address (through a descriptor opened read-only
+     * from {@code /proc/self/fd}, as some kernels refuse that map through a writable one), applies the other
+     * options again, seals
      * the mapping with mseal and closes the file. The kernel refuses forced writes to shared mappings that are
      * not writable, and the write seal means the mapping can never be writable again.
      *

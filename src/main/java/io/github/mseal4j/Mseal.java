@@ -140,6 +140,8 @@ public final class Mseal {
      * @throws NullPointerException if {@code bytes} is null
      * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
      * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if a system call fails; nothing is left mapped unless the kernel failed half-way
      *     through sealing
      */
@@ -157,6 +159,8 @@ public final class Mseal {
      * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy, or
      *     {@code data} is too large for any mapping (2^48 bytes or more)
      * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if a system call fails
      */
     public static MemorySegment freeze(MemorySegment data) {
@@ -266,6 +270,8 @@ public final class Mseal {
      * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy, or the
      *     file is too large for any mapping (2^48 bytes or more)
      * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if a system call fails
      */
     public static MemorySegment freeze(Path file) throws IOException {
@@ -344,6 +350,8 @@ public final class Mseal {
      *     any mapping (2^48 bytes or more)
      * @throws NullPointerException if an argument is null
      * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if a system call fails
      */
     public static MemorySegment freeze(Path file, String sha256Hex) throws IOException {

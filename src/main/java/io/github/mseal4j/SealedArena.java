@@ -235,6 +235,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a
      *     positive power of two, or the two together are too large to map
      * @throws IllegalStateException if the arena is sealed, being sealed, or closed
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if the kernel refuses to map more memory
      */
     @Override
@@ -417,6 +419,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
      * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
      *     and the {@linkplain SealPolicy policy} is strict; the arena is then unchanged and still building
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if a system call fails; the message of an arena left part-sealed says so
      */
     public void seal() {

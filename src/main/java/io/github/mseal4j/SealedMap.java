@@ -131,6 +131,8 @@ public final class SealedMap {
      *     {@linkplain SealPolicy policy} property names no policy
      * @throws UnsupportedOperationException if mseal is not available here and the {@linkplain SealPolicy policy} is
      *     strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if mapping or sealing fails
      */
     public static SealedMap copyOf(Map<String, String> map) {
@@ -716,7 +718,9 @@ public final class SealedMap {
          *     {@linkplain SealPolicy policy} property names no policy
          * @throws UnsupportedOperationException if mseal is not available here and the
          *     {@linkplain SealPolicy policy} is strict
-         * @throws SystemCallException if mapping or sealing fails, for example ENOMEM
+         * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+         *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     * @throws SystemCallException if mapping or sealing fails, for example ENOMEM
          */
         public SealedMap build() {
             ensureUnspent();
