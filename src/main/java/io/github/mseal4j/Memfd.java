@@ -3,60 +3,73 @@ package io.github.mseal4j;
 import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
-import io.github.mseal4j.internal.SupportProbe;
 
 /**
  * The file behind immutable memory: a {@code memfd} that allows sealing. It is written through a shared
  * read-write mapping; freezing seals the file ({@code F_SEAL_WRITE}, {@code F_SEAL_SHRINK}, {@code F_SEAL_GROW},
- * {@code F_SEAL_SEAL}), after which no mapping of it can ever be writable and the kernel refuses forced writes
- * ({@code /proc/self/mem}, {@code ptrace}) to its shared mappings. See {@code docs/design.md}.
+ * {@code F_SEAL_SEAL}: {@link CheckedCalls#sealFile}), after which no mapping of it can ever be writable and the
+ * kernel refuses forced writes ({@code /proc/self/mem}, {@code ptrace}) to its shared mappings. The read-only
+ * mapping is made through a second descriptor, opened read-only ({@link #openReadOnly}). See
+ * {@code docs/design.md}.
  */
 final class Memfd {
     private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
+    /**
+     * Flags of the read-only descriptor. {@code O_NOCTTY} changes nothing for a memfd; it makes the call one that a
+     * test's seccomp filter can tell from the JVM's own opens.
+     */
+    static final int READ_ONLY_FLAGS = Mman.O_RDONLY | Mman.O_CLOEXEC | Mman.O_NOCTTY;
+    /** Whether memfd_create takes MFD_NOEXEC_SEAL; kernels before 6.3 answer it with EINVAL. */
+    private static volatile boolean noExecSealKnown = true;
 
     private Memfd() {
     }
 
+    /**
+     * A new memfd that allows sealing, with MFD_NOEXEC_SEAL where the kernel knows it (needed where
+     * {@code vm.memfd_noexec=2}): the descriptor, or {@code -errno}.
+     */
+    static int open() {
+        int flags = Mman.MFD_CLOEXEC | Mman.MFD_ALLOW_SEALING;
+        if (noExecSealKnown) {
+            int fd = LibC.memfdCreate(flags | Mman.MFD_NOEXEC_SEAL);
+            if (fd != -Errno.EINVAL) {
+                return fd;
+            }
+            noExecSealKnown = false;
+        }
+        return LibC.memfdCreate(flags);
+    }
+
     /** A new memfd of {@code size} bytes (a hole: no memory until written). Closes it again on failure. */
     static int create(long size) {
-        int fd = SupportProbe.memfd();
+        int fd = open();
         if (fd < 0) {
             throw new SystemCallException("memfd_create", 0, 0, "\"mseal4j\", MFD_CLOEXEC|MFD_ALLOW_SEALING", -fd);
         }
-        int errno = LibC.ftruncate(fd, size);
-        if (errno != 0) {
+        try {
+            CheckedCalls.truncateFile(fd, size);
+        } catch (RuntimeException e) {
             close(fd);
-            throw new SystemCallException("ftruncate", 0, size, "memfd " + fd + ", " + size, errno);
-        }
-        // Mapped past its end, a file faults every access (SIGBUS): make sure it has the size it was given.
-        long actual = LibC.lseek(fd, 0, Mman.SEEK_END);
-        if (actual != size) {
-            close(fd);
-            throw new IllegalStateException(String.format(java.util.Locale.ROOT, "ftruncate(memfd %d, %d) returned 0,"
-                + " but lseek(SEEK_END) then answered %s: the file is not known to have its size (a seccomp filter"
-                + " answering ftruncate, or lseek, with success without running it would do this), so it is not"
-                + " mapped", fd, size, actual < 0 ? Errno.name((int) -actual) : actual + " bytes"));
+            throw e;
         }
         return fd;
     }
 
     /**
-     * Seals the file's contents and size for good, and checks with {@code F_GET_SEALS} that it is so (a
-     * seccomp filter could answer success without running the call). Fails with EBUSY while a writable shared
-     * mapping of it exists.
+     * A second descriptor of memfd {@code fd}, opened read-only through {@code /proc/self/fd}, or {@code -errno}
+     * (ENOENT where {@code /proc} is not mounted). A shared mapping made through a descriptor that is not open
+     * for writing never gets {@code VM_SHARED|VM_MAYWRITE}, so the kernel maps the write-sealed file read-only
+     * through it on every version, where through the read-write one Linux before 6.7 and 6.12.0 to 6.12.8 refuse
+     * (EPERM).
      */
-    static void sealContents(int fd) {
-        int result = LibC.fcntl(fd, Mman.F_ADD_SEALS, Mman.IMMUTABLE_FILE_SEALS);
-        if (result < 0) {
-            throw new SystemCallException("fcntl", 0, 0,
-                "memfd " + fd + ", F_ADD_SEALS, F_SEAL_WRITE|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL", -result);
-        }
-        int seals = LibC.fcntl(fd, Mman.F_GET_SEALS, 0);
-        if (seals < 0 || (seals & Mman.IMMUTABLE_FILE_SEALS) != Mman.IMMUTABLE_FILE_SEALS) {
-            throw new IllegalStateException("fcntl(memfd " + fd + ", F_ADD_SEALS) returned success, but F_GET_SEALS"
-                + " then answered " + (seals < 0 ? Errno.name(-seals) : "0x" + Integer.toHexString(seals))
-                + ": the file is not sealed against writing (a seccomp filter answering success would do this)");
-        }
+    static int openReadOnly(int fd) {
+        return LibC.open("/proc/self/fd/" + fd, READ_ONLY_FLAGS);
+    }
+
+    /** How {@code mmap} arguments name the descriptor a read-only map of a sealed memfd goes through. */
+    static String readOnlyMapArguments(int readOnly) {
+        return "PROT_READ, MAP_SHARED|MAP_FIXED, " + (readOnly >= 0 ? "memfd opened read-only" : "memfd opened read-write");
     }
 
     /** Closes the descriptor; the mappings keep the file alive. A failure is logged, never thrown. */

@@ -65,17 +65,17 @@ public final class Mseal {
      * only where the host lacks it for good.
      */
     static boolean immutableExpected() {
-        SupportProbe.Immutability probed = probeImmutability();
+        ImmutabilityProbe.Immutability probed = probeImmutability();
         return probed.verdict().available() || !probed.lasting();
     }
 
     /** A lasting verdict is kept for the life of the process; one from a passing shortage is asked again. */
-    private static SupportProbe.Immutability probeImmutability() {
-        SupportProbe.Immutability known = lastingImmutability;
+    private static ImmutabilityProbe.Immutability probeImmutability() {
+        ImmutabilityProbe.Immutability known = lastingImmutability;
         if (known != null) {
             return known;
         }
-        SupportProbe.Immutability probed = SupportProbe.immutability(support());
+        ImmutabilityProbe.Immutability probed = ImmutabilityProbe.probe(support());
         System.getLogger("io.github.mseal4j").log(System.Logger.Level.DEBUG, "immutability probe: {0}: {1}{2}",
             probed.verdict().status(), probed.verdict().reason(), probed.lasting() ? "" : " (asked again next time)");
         if (probed.lasting()) {
@@ -84,7 +84,7 @@ public final class Mseal {
         return probed;
     }
 
-    private static volatile SupportProbe.Immutability lastingImmutability;
+    private static volatile ImmutabilityProbe.Immutability lastingImmutability;
 
     /**
      * Whether sealing works here.
@@ -291,7 +291,7 @@ public final class Mseal {
                 }
                 return frozenNothing();
             }
-            if (size >= MappedRegion.LARGEST_MAPPING) {
+            if (size >= RegionMapping.LARGEST_MAPPING) {
                 throw new IllegalArgumentException(file + " is " + size + " bytes, too large to freeze: a mapping"
                     + " lies below 2^48 (256 TiB) on every 64-bit Linux");
             }

@@ -250,7 +250,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         // Even a fresh reservation starts only page-aligned: a larger alignment may cost up to this much.
         long slack = byteAlignment > pageSize ? byteAlignment - pageSize : 0;
         if (byteSize > chunkSize - slack) {
-            if (byteSize >= MappedRegion.LARGEST_MAPPING - slack) { // (chunks are far smaller: checked here only)
+            if (byteSize >= RegionMapping.LARGEST_MAPPING - slack) { // (chunks are far smaller: checked here only)
                 throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "an allocation of %d bytes"
                     + " at an alignment of %d is too large to map: %s reaches 2^48 bytes (256 TiB), more than any"
                     + " mapping made without an address hint", byteSize, byteAlignment,
@@ -435,7 +435,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             }
             boolean byKernel = Sealing.byKernel(); // refuses here, before anything changes, if the policy is strict
             if (byKernel) {
-                MappedRegion.checkMsealStillWorks(); // a filter installed after the probe: nothing changed yet
+                CheckedCalls.msealStillWorks(); // a filter installed after the probe: nothing changed yet
             }
             if (state == State.BUILDING) {
                 prepare();

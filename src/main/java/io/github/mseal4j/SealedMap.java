@@ -725,7 +725,7 @@ public final class SealedMap {
         public SealedMap build() {
             ensureUnspent();
             if (Sealing.byKernel()) {
-                MappedRegion.checkMsealStillWorks(); // refuses before anything is mapped
+                CheckedCalls.msealStillWorks(); // refuses before anything is mapped
             }
             // At most half full: the smallest power of two of at least twice the entries.
             long capacity = Math.max(2, Long.highestOneBit(2L * count - 1) << 1);

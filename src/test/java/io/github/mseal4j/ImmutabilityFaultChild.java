@@ -3,7 +3,6 @@ package io.github.mseal4j;
 import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.internal.Smaps;
-import io.github.mseal4j.internal.SupportProbe;
 import io.github.mseal4j.testing.AddressSpace;
 import io.github.mseal4j.testing.Seccomp;
 import io.github.mseal4j.testing.Seccomp.Call;
@@ -31,7 +30,7 @@ public final class ImmutabilityFaultChild {
         Rule finalMap = Rule.denyWhen(Call.MMAP, 2, Mman.PROT_READ, 3, Mman.MAP_SHARED | Mman.MAP_FIXED, Errno.EPERM);
         Rule finalMapPopulated = Rule.denyWhen(Call.MMAP, 2, Mman.PROT_READ, 3,
             Mman.MAP_SHARED | Mman.MAP_FIXED | Mman.MAP_POPULATE, Errno.EPERM);
-        Rule noProc = Rule.denyWhen(Call.OPENAT, 2, SupportProbe.READ_ONLY_FLAGS, Errno.ENOENT);
+        Rule noProc = Rule.denyWhen(Call.OPENAT, 2, Memfd.READ_ONLY_FLAGS, Errno.ENOENT);
         Rule[] rules = switch (args[0]) {
             case "memfd-EPERM" -> new Rule[] {Rule.deny(Call.MEMFD_CREATE, Errno.EPERM)};
             case "memfd-ENOSYS" -> new Rule[] {Rule.deny(Call.MEMFD_CREATE, Errno.ENOSYS)};

@@ -459,6 +459,55 @@ public final class PageMap {
         return matches;
     }
 
+    /**
+     * Replaces what is believed about every page with what the kernel reports: {@code vmas}, the mappings over
+     * the region at {@code address} (pages of {@code pageSize}). Holes are inaccessible; a seal, once known, is
+     * never forgotten (best-effort ones included). Returns the number of sealed pages.
+     */
+    public long resynchronize(List<Smaps.Vma> vmas, long address, long pageSize) {
+        long end = address + pages * pageSize;
+        update(0, pages, page -> Page.of(Protection.NONE, page.sealed()));
+        for (Smaps.Vma vma : vmas) {
+            long from = (Math.max(vma.start(), address) - address) / pageSize;
+            long to = (Math.min(vma.end(), end) - address) / pageSize;
+            update(from, to, page -> Page.of(vma.protection(), page.sealed() || vma.sealed()));
+        }
+        return count(0, pages, Page::sealed);
+    }
+
+    /**
+     * The address ranges of the unsealed pages of the region at {@code address}, with its guard pages of
+     * {@code guardBytes} below and above unless they are sealed, adjacent ranges merged into one: what
+     * {@code close()} unmaps, one call per range, so that the region's own pages never need the kernel to split a
+     * mapping. Each range is {@code {start, length}}, in address order.
+     */
+    public List<long[]> unsealedRanges(long address, long pageSize, long guardBytes, boolean guardBelowSealed,
+                                       boolean guardAboveSealed) {
+        List<long[]> ranges = new ArrayList<>();
+        if (guardBytes > 0 && !guardBelowSealed) {
+            addRange(ranges, address - guardBytes, guardBytes);
+        }
+        for (Run run : runs()) {
+            if (!run.page().sealed()) {
+                addRange(ranges, address + run.from() * pageSize, (run.to() - run.from()) * pageSize);
+            }
+        }
+        if (guardBytes > 0 && !guardAboveSealed) {
+            addRange(ranges, address + pages * pageSize, guardBytes);
+        }
+        return ranges;
+    }
+
+    /** Appends {@code [start, start + length)} to {@code ranges}, which it follows, merging it with the last. */
+    private static void addRange(List<long[]> ranges, long start, long length) {
+        long[] last = ranges.isEmpty() ? null : ranges.getLast();
+        if (last != null && last[0] + last[1] == start) {
+            last[1] += length;
+        } else {
+            ranges.add(new long[] {start, length});
+        }
+    }
+
     private void checkRange(long from, long to) {
         if (from < 0 || to > pages || from > to) {
             throw new IndexOutOfBoundsException("pages [" + from + ", " + to + ") outside [0, " + pages + ")");

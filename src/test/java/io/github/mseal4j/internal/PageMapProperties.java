@@ -115,4 +115,48 @@ class PageMapProperties {
         assertThrows(IndexOutOfBoundsException.class, () -> map.set(3, 2, new Page(Protection.READ, true)));
         assertThrows(IllegalArgumentException.class, () -> new PageMap(0, new Page(Protection.READ, false)));
     }
+
+    /**
+     * What {@code close()} unmaps: the unsealed pages and the unsealed guards, each byte exactly once, in address
+     * order, adjacent ones merged into one range (so no range ends where the next begins).
+     */
+    @Property(tries = 200)
+    void unsealedRangesCoverExactlyTheUnsealedPagesMerged(@ForAll @IntRange(min = 1, max = 40) int pages,
+                                                          @ForAll("changes") List<Change> changes,
+                                                          @ForAll boolean guards, @ForAll boolean guardBelowSealed,
+                                                          @ForAll boolean guardAboveSealed) {
+        long pageSize = 4096;
+        long address = 1L << 30;
+        long guard = guards ? pageSize : 0;
+        PageMap map = new PageMap(pages, new Page(Protection.READ_WRITE, false), 2);
+        for (Change change : changes) {
+            int from = Math.min(change.from(), pages);
+            int to = Math.min(Math.max(change.to(), from), pages);
+            map.update(from, to, change::apply);
+        }
+        List<long[]> ranges = map.unsealedRanges(address, pageSize, guard, guardBelowSealed, guardAboveSealed);
+        java.util.Set<Long> expected = new java.util.TreeSet<>();
+        for (int i = 0; i < pages; i++) {
+            if (!map.pageAt(i).sealed()) {
+                expected.add(address + i * pageSize);
+            }
+        }
+        if (guards && !guardBelowSealed) {
+            expected.add(address - pageSize);
+        }
+        if (guards && !guardAboveSealed) {
+            expected.add(address + pages * pageSize);
+        }
+        java.util.Set<Long> covered = new java.util.TreeSet<>();
+        long lastEnd = Long.MIN_VALUE;
+        for (long[] range : ranges) {
+            assertTrue(range[1] > 0 && range[0] > lastEnd, "sorted, disjoint and not adjacent: " + ranges.size());
+            for (long at = range[0]; at < range[0] + range[1]; at += pageSize) {
+                assertTrue(covered.add(at), "each page once");
+            }
+            lastEnd = range[0] + range[1];
+        }
+        assertEquals(expected, covered);
+        Statistics.label("ranges").collect(ranges.size() < 2 ? "0-1" : ranges.size() < 4 ? "2-3" : "4+");
+    }
 }

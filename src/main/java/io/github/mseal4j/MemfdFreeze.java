@@ -1,0 +1,260 @@
+package io.github.mseal4j;
+
+import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.LibC;
+import io.github.mseal4j.internal.Mman;
+import io.github.mseal4j.internal.PageMap;
+import io.github.mseal4j.internal.PageMap.Page;
+import io.github.mseal4j.internal.PageMap.Run;
+import io.github.mseal4j.internal.Smaps;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The freeze of immutable memory, one protocol with its stages: memory written through a shared read-write
+ * mapping of a memfd becomes a shared read-only mapping of the same file, sealed against writing, at the same
+ * address, and then (by the region) sealed with mseal. Every {@link MappedRegion} allocated
+ * {@link MappingOption#IMMUTABLE} holds one, and so, through their regions, do arenas, maps and
+ * {@link Mseal#freeze}.
+ *
+ * <p>The order has a trap in it: {@code F_ADD_SEALS} with {@code F_SEAL_WRITE} fails with EBUSY while any shared
+ * mapping of the file may still be written. So the writable mapping is first replaced, atomically, by an
+ * anonymous {@code PROT_NONE} placeholder, then the file is sealed, then mapped read-only over the placeholder
+ * through a descriptor opened read-only (some kernels refuse that map through the read-write one). Until the file
+ * is sealed a failure puts the writable mapping back; after, the steps only go forward, and a retry continues
+ * where the last attempt stopped.
+ *
+ * <p>Not thread-safe: the region calls it with its lock held.
+ */
+final class MemfdFreeze {
+    /** How far a freeze has come; each stage is permanent once reached. */
+    enum Stage {
+        /** Writable shared mapping of a writable memfd. */
+        WRITABLE,
+        /** The file is sealed; a placeholder (or a readable copy, or nothing the library trusts) is mapped over it. */
+        FILE_SEALED,
+        /** The sealed file is mapped read-only again, with the region's options. */
+        MAPPED_READ_ONLY,
+        /** The mapping is sealed and the descriptor closed. */
+        FROZEN
+    }
+
+    /** What the freeze needs of the pages of the region it freezes; each is called with the region's lock held. */
+    interface Region {
+        /** The region's page model, which each step updates. */
+        PageMap map();
+
+        /** Asks the kernel what the pages are after a step failed. */
+        void resynchronize();
+
+        /** Puts back the protections of {@code before} after the writable mapping came back. */
+        void restoreProtections(List<Run> before, RuntimeException failure);
+
+        /** Counts the sealed pages again after the page model changed whole. */
+        void pagesChanged();
+
+        /** Seals every page, read-only, checking that the seal took. */
+        void sealReadOnly();
+    }
+
+    private final long address;
+    private final Set<MappingOption> options;
+    private long byteSize;
+    private int fd;
+    private Stage stage = Stage.WRITABLE;
+
+    MemfdFreeze(long address, long byteSize, Set<MappingOption> options, int fd) {
+        this.address = address;
+        this.byteSize = byteSize;
+        this.options = options;
+        this.fd = fd;
+    }
+
+    Stage stage() {
+        return stage;
+    }
+
+    /** The memfd, until the freeze is done or the region closed; then -1. */
+    int fd() {
+        return fd;
+    }
+
+    /** The file is sealed but the freeze not done: only {@link #freeze} can go on from here. */
+    boolean halfway() {
+        return stage == Stage.FILE_SEALED || stage == Stage.MAPPED_READ_ONLY;
+    }
+
+    /**
+     * Freezes from wherever an earlier attempt stopped. The read-only descriptor is opened first, so a shortage of
+     * descriptors changes nothing. {@code revokeSegments} invalidates every segment the region handed out, before
+     * the mapping under them is replaced.
+     */
+    void freeze(Region region, Runnable revokeSegments, boolean populate) {
+        if (stage == Stage.WRITABLE) {
+            CheckedCalls.msealStillWorks();
+        }
+        int readOnly = Memfd.openReadOnly(fd);
+        if (readOnly == -Errno.EMFILE || readOnly == -Errno.ENFILE || readOnly == -Errno.ENOMEM) {
+            throw new SystemCallException("open", 0, 0, "\"/proc/self/fd/" + fd + "\", O_RDONLY|O_CLOEXEC|O_NOCTTY",
+                -readOnly).withNote(stage == Stage.WRITABLE ? "nothing was changed: sealReadOnly() can be retried"
+                    + " once a descriptor is free" : "sealReadOnly() can be retried once a descriptor is free");
+        }
+        try {
+            if (stage == Stage.WRITABLE) {
+                sealFile(region, revokeSegments);
+            }
+            try {
+                if (stage == Stage.FILE_SEALED) {
+                    revokeSegments.run(); // of the readable copy an earlier attempt may have left: replaced now
+                    try {
+                        mapFile(Mman.PROT_READ, populate, readOnly);
+                    } catch (RuntimeException e) {
+                        throw readableCopyAfter(region, e);
+                    }
+                    region.map().setAll(Page.of(Protection.READ, false));
+                    stage = Stage.MAPPED_READ_ONLY;
+                }
+                region.sealReadOnly();
+            } catch (SystemCallException e) {
+                if (stage == Stage.FILE_SEALED) {
+                    throw e; // readableCopyAfter said what is left and what a retry can do
+                }
+                throw e.withNote("the memfd is already sealed against writing, so the region can only go forward:"
+                    + " sealReadOnly() again continues from here (the data is safe in the file)");
+            }
+        } finally {
+            if (readOnly >= 0) {
+                Memfd.close(readOnly);
+            }
+        }
+        closeFile();
+        stage = Stage.FROZEN;
+    }
+
+    /**
+     * The steps that can be undone: the writable mapping is replaced by a placeholder, then the file sealed
+     * against writing. Should the seal fail, the file is still writable and is mapped back as it was.
+     */
+    private void sealFile(Region region, Runnable revokeSegments) {
+        PageMap pages = region.map();
+        List<Run> before = pages.runs();
+        revokeSegments.run();
+        long placeholder = LibC.mmap(address, byteSize, Mman.PROT_NONE,
+            Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED | Mman.MAP_NORESERVE, -1, 0);
+        try {
+            CheckedCalls.mappedAt(placeholder, address, byteSize, "PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED|"
+                + "MAP_NORESERVE", "");
+        } catch (RuntimeException e) {
+            region.resynchronize();
+            throw e;
+        }
+        try {
+            CheckedCalls.sealFile(fd);
+        } catch (RuntimeException e) {
+            // The file is still writable: map it back as it was. Nothing is lost; it holds the data.
+            try {
+                mapFile(Mman.PROT_READ | Mman.PROT_WRITE, false, fd);
+                pages.setAll(Page.of(Protection.READ_WRITE, false));
+                region.restoreProtections(before, e);
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+                pages.setAll(Page.of(Protection.NONE, false));
+            }
+            throw e;
+        }
+        pages.setAll(Page.of(Protection.NONE, false));
+        stage = Stage.FILE_SEALED;
+    }
+
+    /**
+     * After the sealed file could not be mapped read-only and shared ({@code failure}), keeps the data readable:
+     * a private read-only mapping of the file at the same address, over the placeholder (or, where the kernel
+     * unmapped the placeholder before refusing, as kernels before 6.7 do, into the hole it left, never over
+     * anything else), unless an earlier attempt left that copy already. Returns {@code failure} to throw, with a
+     * note saying what is left. Where the range holds none of these, the pages are taken as not the region's own
+     * any more: never handed out or unmapped.
+     */
+    private RuntimeException readableCopyAfter(Region region, RuntimeException failure) {
+        PageMap pages = region.map();
+        String kept;
+        try {
+            List<Smaps.Vma> vmas = Smaps.read(address, address + byteSize);
+            boolean copied = Smaps.coveredBy(vmas, address, address + byteSize, vma -> vma.isPrivate()
+                && vma.protection() == Protection.READ && vma.path().equals(Smaps.MEMFD_PATH));
+            boolean placeholder = Smaps.coveredBy(vmas, address, address + byteSize,
+                vma -> vma.isPrivate() && vma.protection() == Protection.NONE && vma.path().isEmpty());
+            boolean hole = vmas.isEmpty();
+            long copy = copied ? address : placeholder || hole ? LibC.mmap(address, byteSize, Mman.PROT_READ,
+                Mman.MAP_PRIVATE | (placeholder ? Mman.MAP_FIXED : Mman.MAP_FIXED_NOREPLACE), fd, 0) : -Errno.EEXIST;
+            if (copy == address) {
+                pages.setAll(Page.of(Protection.READ, false));
+                kept = "the data stays readable at the same address, through a private read-only mapping of the"
+                    + " sealed file, which is neither immutable nor sealed (close() unmaps it)";
+            } else {
+                if (!LibC.failed(copy)) {
+                    LibC.munmap(copy, byteSize); // a kernel that took MAP_FIXED_NOREPLACE as a hint
+                }
+                pages.setAll(Page.of(Protection.NONE, true));
+                kept = "the data is in the sealed file but no longer mapped here, and the region's address range may"
+                    + " hold another mapping now, so the region never hands it out or unmaps it";
+            }
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+            pages.setAll(Page.of(Protection.NONE, true));
+            kept = "what the range holds now cannot be read (/proc/self/smaps), so the region never hands it out or"
+                + " unmaps it";
+        }
+        region.pagesChanged();
+        String note = kept + "; sealReadOnly() again tries the read-only map again, which succeeds only once its"
+            + " cause is gone (Mseal.immutability() says whether this kernel maps a write-sealed file read-only)";
+        return failure instanceof SystemCallException e ? e.withNote(note)
+            : new IllegalStateException(failure.getMessage() + "; " + note, failure);
+    }
+
+    /**
+     * Maps the memfd over the data at the same address, with the region's options, as {@code prot} says, through
+     * descriptor {@code through} (the memfd's own, or, for the read-only map, one opened read-only when there is).
+     */
+    private void mapFile(int prot, boolean populate, int through) {
+        int descriptor = through >= 0 ? through : fd;
+        int flags = Mman.MAP_SHARED | Mman.MAP_FIXED | (populate ? Mman.MAP_POPULATE : 0);
+        long mapped = LibC.mmap(address, byteSize, prot, flags, descriptor, 0);
+        CheckedCalls.mappedAt(mapped, address, byteSize, prot == Mman.PROT_READ
+            ? Memfd.readOnlyMapArguments(through >= 0 && through != fd ? through : -1)
+            : "PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, memfd " + fd, "");
+        // A new mapping carries none of the old one's advice or lock.
+        if ((prot & Mman.PROT_WRITE) != 0 || options.contains(MappingOption.NO_FORK)) {
+            CheckedCalls.check(LibC.madvise(address, byteSize, Mman.MADV_DONTFORK), "madvise", address, byteSize,
+                "MADV_DONTFORK");
+        }
+        if (options.contains(MappingOption.NO_DUMP)) {
+            CheckedCalls.check(LibC.madvise(address, byteSize, Mman.MADV_DONTDUMP), "madvise", address, byteSize,
+                "MADV_DONTDUMP");
+        }
+        if (options.contains(MappingOption.LOCKED)) {
+            CheckedCalls.check(LibC.mlock(address, byteSize), "mlock", address, byteSize, "");
+        }
+    }
+
+    /**
+     * The region now ends at {@code newByteSize}: the file shrinks too. A refusal is only logged: the file's tail is
+     * no longer mapped, and it was never written (an arena's unused reservation), so it holds no memory.
+     */
+    void truncate(long newByteSize) {
+        byteSize = newByteSize;
+        int errno = LibC.ftruncate(fd, newByteSize);
+        if (errno != 0) {
+            System.getLogger("io.github.mseal4j").log(System.Logger.Level.WARNING, () -> "mseal4j: "
+                + new SystemCallException("ftruncate", 0, newByteSize, "memfd " + fd + ", " + newByteSize, errno)
+                    .getMessage() + "; the file keeps its unmapped, unwritten tail");
+        }
+    }
+
+    /** Closes the memfd, if it is still open: when frozen, or when the region is closed before. */
+    void closeFile() {
+        if (fd >= 0) {
+            Memfd.close(fd);
+            fd = -1;
+        }
+    }
+}
