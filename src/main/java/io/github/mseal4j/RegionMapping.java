@@ -1,6 +1,5 @@
 package io.github.mseal4j;
 
-import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.MapReserve;
 import io.github.mseal4j.internal.Mman;

@@ -1,26 +1,28 @@
 package io.github.mseal4j;
 
-import io.github.mseal4j.internal.LibC;
-import io.github.mseal4j.internal.Mman;
-import io.github.mseal4j.internal.SipHash;
-import io.github.mseal4j.internal.TableHash;
+import static io.github.mseal4j.MapLayout.BYTES;
+import static io.github.mseal4j.MapLayout.ENTRY_HEADER_BYTES;
+import static io.github.mseal4j.MapLayout.HEADER_BYTES;
+import static io.github.mseal4j.MapLayout.INT;
+import static io.github.mseal4j.MapLayout.LITTLE_ENDIAN;
+import static io.github.mseal4j.MapLayout.LONG;
+import static io.github.mseal4j.MapLayout.OFFSET_MASK;
+import static io.github.mseal4j.MapLayout.TAG_SHIFT;
+import static io.github.mseal4j.MapLayout.VALUE_ASCII;
+import static io.github.mseal4j.MapLayout.align8;
+import static io.github.mseal4j.MapLayout.tagOf;
+
 import io.github.mseal4j.internal.Smaps;
+import io.github.mseal4j.internal.TableHash;
 import io.github.mseal4j.internal.Utf8;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.ref.Cleaner;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.util.AbstractMap;
-import java.util.AbstractSet;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.BiConsumer;
 
 /**
@@ -68,27 +70,6 @@ import java.util.function.BiConsumer;
  * thread-safe.
  */
 public final class SealedMap {
-    /** Aligned: every header, slot and entry is 8-aligned in a page-aligned mapping (and aligned reads are plain loads). */
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
-    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
-    private static final java.lang.invoke.VarHandle BYTES = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
-        long[].class, java.nio.ByteOrder.nativeOrder());
-    private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
-    private static final long MAGIC = 0x4d5345414c344a4dL; // "MSEAL4JM"
-    private static final int HEADER_BYTES = 64;
-    private static final int ENTRY_HEADER_BYTES = 16;
-    /** Entry flags, in the int after the key length. */
-    private static final int VALUE_ASCII = 1;
-    /** Header flag: every key and value is well-formed UTF-8, so {@link #asMap()} can decode them. */
-    private static final long ALL_UTF8 = 1;
-    /** A slot: the hash's top 16 bits, then the entry offset divided by 8 (entries are 8-aligned). */
-    private static final int TAG_SHIFT = 48;
-    private static final long OFFSET_MASK = (1L << TAG_SHIFT) - 1;
-    private static final SecureRandom SEEDS = new SecureRandom();
-    private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
-    /** Maps at least this large ask for transparent huge pages, where their memory can have them. */
-    private static final long HUGE_PAGE_WORTHWHILE = 4L << 20;
-
     private final MemorySegment data;
     /** The table's keyed hash; its top bits are a key's home slot. */
     private final TableHash table;
@@ -100,8 +81,8 @@ public final class SealedMap {
     private final boolean allUtf8;
     private final boolean immutable;
 
-    private SealedMap(MemorySegment data, TableHash table, long capacity, int size, long entriesEnd, boolean allUtf8,
-                      boolean immutable) {
+    SealedMap(MemorySegment data, TableHash table, long capacity, int size, long entriesEnd, boolean allUtf8,
+              boolean immutable) {
         this.data = data;
         this.table = table;
         this.shift = 64 - Long.numberOfTrailingZeros(capacity);
@@ -305,7 +286,36 @@ public final class SealedMap {
             throw new IllegalStateException("the map holds keys or values that are not well-formed UTF-8 (put as"
                 + " bytes); read them with get(byte[]) and forEach instead");
         }
-        return java.util.Collections.unmodifiableMap(new StringView());
+        return java.util.Collections.unmodifiableMap(new SealedMapView(this));
+    }
+
+    /**
+     * The entries decoded as strings, in the order of first puts: for {@link #asMap()}, which can only be had
+     * when every key and value is well-formed UTF-8.
+     */
+    Iterator<Map.Entry<String, String>> entries() {
+        return new Iterator<>() {
+            private long entry = tableEnd();
+
+            @Override
+            public boolean hasNext() {
+                return entry < entriesEnd;
+            }
+
+            @Override
+            public Map.Entry<String, String> next() {
+                if (entry >= entriesEnd) {
+                    throw new NoSuchElementException();
+                }
+                int keyLength = data.get(INT, entry);
+                long valueLength = data.get(LONG, entry + 8);
+                long keyAt = entry + ENTRY_HEADER_BYTES;
+                String key = decode(keyAt, keyLength, false);
+                String value = decode(keyAt + keyLength, valueLength, (data.get(INT, entry + 4) & VALUE_ASCII) != 0);
+                entry = align8(keyAt + keyLength + valueLength);
+                return new AbstractMap.SimpleImmutableEntry<>(key, value);
+            }
+        };
     }
 
     /** The sealed memory that holds the map; for tests. */
@@ -433,86 +443,6 @@ public final class SealedMap {
         return d.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + n - 8) == (long) BYTES.get(key, n - 8);
     }
 
-    /** The 16 bits of a table hash kept in its slot, to skip comparing other keys: apart from the slot's bits. */
-    private static long tagOf(long hash) {
-        return (hash >>> 16) & 0xffff;
-    }
-
-    private static long align8(long offset) {
-        return (offset + 7) & ~7L;
-    }
-
-    /** The bytes an entry takes: header, key, value, padded to 8. Overflow is refused, never wrapped. */
-    static long entryBytes(int keyLength, long valueLength) {
-        return align8(Math.addExact(Math.addExact(ENTRY_HEADER_BYTES, (long) keyLength), valueLength));
-    }
-
-    /** {@link #asMap()}: decodes on access, answers look-ups from the sealed table. */
-    private final class StringView extends AbstractMap<String, String> {
-        @Override
-        public int size() {
-            return size;
-        }
-
-        @Override
-        public boolean containsKey(Object key) {
-            return key instanceof String text && find(text) >= 0;
-        }
-
-        @Override
-        public String get(Object key) {
-            return key instanceof String text ? SealedMap.this.get(text) : null;
-        }
-
-        @Override
-        public String getOrDefault(Object key, String defaultValue) {
-            return key instanceof String text ? SealedMap.this.getOrDefault(text, defaultValue) : defaultValue;
-        }
-
-        @Override
-        public Set<Entry<String, String>> entrySet() {
-            return new AbstractSet<>() {
-                @Override
-                public int size() {
-                    return size;
-                }
-
-                @Override
-                public boolean contains(Object o) {
-                    return o instanceof Map.Entry<?, ?> e && e.getKey() instanceof String key
-                        && e.getValue() instanceof String value && value.equals(SealedMap.this.get(key));
-                }
-
-                @Override
-                public Iterator<Entry<String, String>> iterator() {
-                    return new Iterator<>() {
-                        private long entry = tableEnd();
-
-                        @Override
-                        public boolean hasNext() {
-                            return entry < entriesEnd;
-                        }
-
-                        @Override
-                        public Entry<String, String> next() {
-                            if (entry >= entriesEnd) {
-                                throw new NoSuchElementException();
-                            }
-                            int keyLength = data.get(INT, entry);
-                            long valueLength = data.get(LONG, entry + 8);
-                            long keyAt = entry + ENTRY_HEADER_BYTES;
-                            String key = decode(keyAt, keyLength, false);
-                            String value = decode(keyAt + keyLength, valueLength,
-                                (data.get(INT, entry + 4) & VALUE_ASCII) != 0);
-                            entry = align8(keyAt + keyLength + valueLength);
-                            return new SimpleImmutableEntry<>(key, value);
-                        }
-                    };
-                }
-            };
-        }
-    }
-
     /**
      * Collects entries, then lays them out and seals them with {@link #build()}. {@code String}s are kept as
      * they are until {@code build()} (they are immutable); bytes and segments are copied when put, off-heap,
@@ -521,38 +451,8 @@ public final class SealedMap {
      * {@code String} key and a byte key with the same UTF-8 bytes are the same key. Empty keys and values are
      * allowed; null is not. Not thread-safe.
      */
-    public static final class Builder {
-        private static final Cleaner CLEANER = Cleaner.create();
-        /** Staging blocks start small (small maps stay cheap) and double up to this size. */
-        private static final long MAX_BLOCK = 1L << 20;
-        private static final long FIRST_BLOCK = 16L << 10;
-        private static final int KEY_UTF8 = 2;
-        private static final int VALUE_UTF8 = 4;
-
-        /**
-         * Staging memory for bytes and segments, made on their first put: freed by {@code build()}, or by the
-         * cleaner once a builder is dropped unbuilt. (Not an automatic arena: those count against
-         * {@code -XX:MaxDirectMemorySize}, which would cap maps at the heap's size.)
-         */
-        private Arena staging;
-        private Cleaner.Cleanable release;
-        private MemorySegment block = MemorySegment.NULL;
-        private long blockUsed;
-        private long nextBlock = FIRST_BLOCK;
-        // Per entry, in put order: the key and the value (a String, or a staged segment), their UTF-8 lengths,
-        // the hash, and flags (ASCII value, well-formed key, well-formed value).
-        private Object[] keys = new Object[16];
-        private Object[] values = new Object[16];
-        private int[] keyLength = new int[16];
-        private long[] valueLength = new long[16];
-        private long[] hash = new long[16];
-        private byte[] flags = new byte[16];
-        private int count;
-        /** Open addressing over entry numbers + 1, to find a key put before. */
-        private int[] index = new int[32];
-        private final long k0 = SEEDS.nextLong();
-        private final long k1 = SEEDS.nextLong();
-        private boolean spent;
+        public static final class Builder {
+        private final MapBuilder staging = new MapBuilder();
 
         private Builder() {
         }
@@ -566,9 +466,9 @@ public final class SealedMap {
          * @throws IllegalArgumentException if the key is longer than {@code Integer.MAX_VALUE - 8} bytes
          * @throws IllegalStateException if the builder is spent
          */
-        public Builder put(byte[] key, byte[] value) {
-            return put(MemorySegment.ofArray(Objects.requireNonNull(key, "key")),
-                MemorySegment.ofArray(Objects.requireNonNull(value, "value")));
+                public Builder put(byte[] key, byte[] value) {
+            staging.put(key, value);
+            return this;
         }
 
         /**
@@ -582,58 +482,9 @@ public final class SealedMap {
          *     {@code Integer.MAX_VALUE - 8} bytes
          * @throws IllegalStateException if the builder is spent
          */
-        public Builder put(String key, String value) {
-            Objects.requireNonNull(key, "key");
-            Objects.requireNonNull(value, "value");
-            ensureUnspent();
-            // The key as its UTF-8 bytes, kept for build(): for a Latin-1 string, ISO-8859-1 encoding is a plain
-            // copy, and it is the UTF-8 encoding when no byte is above 0x7f and none is the '?' that encoder
-            // writes for what it cannot encode. Anything else is validated and encoded as UTF-8.
-            byte[] keyBytes = key.getBytes(StandardCharsets.ISO_8859_1);
-            if (!plainAscii(keyBytes)) {
-                long length = utf8Length(key, "key");
-                if (length > Integer.MAX_VALUE - 8) {
-                    throw keyTooLong(length);
-                }
-                keyBytes = key.getBytes(StandardCharsets.UTF_8);
-            }
-            // The value likewise; an ASCII value is kept as its bytes, anything else as the string (validated
-            // here, encoded by build()).
-            byte[] valueLatin1 = value.getBytes(StandardCharsets.ISO_8859_1);
-            Object valueKept = valueLatin1;
-            long valueBytes = valueLatin1.length;
-            int flag = KEY_UTF8 | VALUE_UTF8 | VALUE_ASCII;
-            if (!plainAscii(valueLatin1)) {
-                valueBytes = utf8Length(value, "value");
-                valueKept = value;
-                flag = valueBytes == value.length() ? flag : KEY_UTF8 | VALUE_UTF8;
-            }
-            return add(keyBytes, keyBytes.length, valueKept, valueBytes, SipHash.hash13(k0, k1, keyBytes), flag);
-        }
-
-        private static IllegalArgumentException keyTooLong(long length) {
-            return new IllegalArgumentException("a key of " + length + " bytes is too long: at most "
-                + (Integer.MAX_VALUE - 8));
-        }
-
-        /**
-         * True when no byte is above 0x7f and none is {@code '?'}; eight at a time, the last eight again (they
-         * overlap the words before them) rather than the remainder one by one.
-         */
-        private static boolean plainAscii(byte[] bytes) {
-            int n = bytes.length;
-            if (n < 8) {
-                long high = 0;
-                for (byte b : bytes) {
-                    high |= b == '?' ? 0x80 : b;
-                }
-                return (high & 0x80) == 0;
-            }
-            long high = TableHash.notPlain((long) BYTES.get(bytes, n - 8));
-            for (int i = 0; i < n - 8; i += 8) {
-                high |= TableHash.notPlain((long) BYTES.get(bytes, i));
-            }
-            return (high & 0x8080808080808080L) == 0;
+                public Builder put(String key, String value) {
+            staging.put(key, value);
+            return this;
         }
 
         /**
@@ -645,64 +496,9 @@ public final class SealedMap {
          * @throws IllegalArgumentException if the key is too long
          * @throws IllegalStateException if the builder is spent, or a segment's scope is closed
          */
-        public Builder put(MemorySegment key, MemorySegment value) {
-            Objects.requireNonNull(key, "key");
-            Objects.requireNonNull(value, "value");
-            ensureUnspent();
-            if (key.byteSize() > Integer.MAX_VALUE - 8) {
-                throw keyTooLong(key.byteSize());
-            }
-            int keyBytes = (int) key.byteSize();
-            long valueBytes = value.byteSize();
-            MemorySegment stagedKey = stage(key);
-            MemorySegment stagedValue = stage(value);
-            int flag = (Utf8.isWellFormed(stagedKey, 0, keyBytes) ? KEY_UTF8 : 0)
-                | (Utf8.isWellFormed(stagedValue, 0, valueBytes) ? VALUE_UTF8 : 0)
-                | (ascii(stagedValue) ? VALUE_ASCII : 0);
-            return add(stagedKey, keyBytes, stagedValue, valueBytes,
-                SipHash.hash13(k0, k1, stagedKey, 0, keyBytes), flag);
-        }
-
-        private Builder add(Object key, int keyBytes, Object value, long valueBytes, long keyHash, int flag) {
-            int slot = (int) (keyHash & (index.length - 1));
-            while (index[slot] != 0) {
-                int other = index[slot] - 1;
-                if (hash[other] == keyHash && keyLength[other] == keyBytes && sameKey(keys[other], key, keyBytes)) {
-                    // Last put wins; the key keeps its place.
-                    values[other] = value;
-                    valueLength[other] = valueBytes;
-                    flags[other] = (byte) (flags[other] & KEY_UTF8 | flag & ~KEY_UTF8);
-                    return this;
-                }
-                slot = (slot + 1) & (index.length - 1);
-            }
-            if (count == hash.length) {
-                grow();
-                slot = (int) (keyHash & (index.length - 1));
-                while (index[slot] != 0) {
-                    slot = (slot + 1) & (index.length - 1);
-                }
-            }
-            keys[count] = key;
-            values[count] = value;
-            keyLength[count] = keyBytes;
-            valueLength[count] = valueBytes;
-            hash[count] = keyHash;
-            flags[count] = (byte) flag;
-            index[slot] = ++count;
+                public Builder put(MemorySegment key, MemorySegment value) {
+            staging.put(key, value);
             return this;
-        }
-
-        /** Keys are kept as UTF-8 bytes: a {@code byte[]} (from a string) or a staged segment. */
-        private static boolean sameKey(Object a, Object b, int length) {
-            if (a instanceof byte[] x && b instanceof byte[] y) {
-                return Arrays.equals(x, y);
-            }
-            return MemorySegment.mismatch(segmentOf(a), 0, length, segmentOf(b), 0, length) == -1;
-        }
-
-        private static MemorySegment segmentOf(Object key) {
-            return key instanceof byte[] bytes ? MemorySegment.ofArray(bytes) : (MemorySegment) key;
         }
 
         /**
@@ -722,204 +518,8 @@ public final class SealedMap {
          *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
      * @throws SystemCallException if mapping or sealing fails, for example ENOMEM
          */
-        public SealedMap build() {
-            ensureUnspent();
-            if (Sealing.byKernel()) {
-                CheckedCalls.msealStillWorks(); // refuses before anything is mapped
-            }
-            // At most half full: the smallest power of two of at least twice the entries.
-            long capacity = Math.max(2, Long.highestOneBit(2L * count - 1) << 1);
-            long tableEnd = HEADER_BYTES + capacity * 8;
-            long total = tableEnd + 8; // a spare word after the last entry, for write()'s NUL
-            boolean allUtf8 = true;
-            try {
-                for (int i = 0; i < count; i++) {
-                    total = Math.addExact(total, entryBytes(keyLength[i], valueLength[i]));
-                    allUtf8 &= (flags[i] & (KEY_UTF8 | VALUE_UTF8)) == (KEY_UTF8 | VALUE_UTF8);
-                }
-            } catch (ArithmeticException e) {
-                throw new IllegalArgumentException("the map would exceed " + Long.MAX_VALUE + " bytes", e);
-            }
-            boolean immutable = Mseal.immutableExpected();
-            long pageSize = Mseal.pageSize();
-            MappedRegion region = immutable ? MappedRegion.allocateAligned(total, pageSize, true)
-                : MappedRegion.allocate(total);
-            SealedMap map;
-            // Drawn now, after every key is in: nothing seen while they were put can tell anything about it.
-            TableHash table = TableHash.random(SEEDS);
-            int shift = 64 - Long.numberOfTrailingZeros(capacity);
-            try {
-                MemorySegment memory = region.unscopedView();
-                populate(region, immutable);
-                memory.set(LONG, 0, MAGIC);
-                memory.set(LONG, 8, count);
-                memory.set(LONG, 16, capacity);
-                memory.set(LONG, 32, allUtf8 ? ALL_UTF8 : 0);
-                long entry = tableEnd;
-                for (int i = 0; i < count; i++) {
-                    memory.set(INT, entry, keyLength[i]);
-                    memory.set(INT, entry + 4, flags[i] & VALUE_ASCII);
-                    memory.set(LONG, entry + 8, valueLength[i]);
-                    long at = entry + ENTRY_HEADER_BYTES;
-                    long tableHash;
-                    if (keys[i] instanceof byte[] bytes) {
-                        MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, at, bytes.length);
-                        tableHash = table.hash(bytes);
-                    } else {
-                        MemorySegment.copy((MemorySegment) keys[i], 0, memory, at, keyLength[i]);
-                        tableHash = table.hash((MemorySegment) keys[i], 0, keyLength[i]);
-                    }
-                    write(memory, at + keyLength[i], values[i], valueLength[i], (flags[i] & VALUE_ASCII) != 0);
-                    long slot = tableHash >>> shift;
-                    for (long probes = 0; memory.get(LONG, HEADER_BYTES + slot * 8) != 0; probes++) {
-                        if (probes == capacity) { // at most half full: only a write from elsewhere fills it
-                            throw new IllegalStateException("the map's memory was written by someone else while it"
-                                + " was being built: its table has no empty slot left");
-                        }
-                        slot = (slot + 1) & (capacity - 1);
-                    }
-                    memory.set(LONG, HEADER_BYTES + slot * 8, tagOf(tableHash) << TAG_SHIFT | entry >>> 3);
-                    entry += entryBytes(keyLength[i], valueLength[i]);
-                }
-                memory.set(LONG, 24, entry);
-                MemorySegment sealed = region.sealReadOnly(true);
-                map = new SealedMap(sealed, table, capacity, count, entry, allUtf8, immutable);
-            } catch (RuntimeException | Error e) {
-                try {
-                    region.close(); // unmaps whatever is not sealed; the builder stays as it was
-                } catch (RuntimeException again) {
-                    e.addSuppressed(again);
-                }
-                throw e;
-            }
-            spent = true;
-            if (release != null) {
-                release.clean();
-            }
-            keys = null;
-            values = null;
-            block = MemorySegment.NULL;
-            return map;
-        }
-
-        /**
-         * Asks the kernel to fault the new mapping in with one call, rather than one page fault per page while
-         * writing, and, for large anonymous maps, for transparent huge pages (lookups jump around the whole map:
-         * huge pages save TLB misses; shared memory gets none where the kernel's {@code shmem_enabled} is
-         * {@code never}). Both are hints: a refusal (THP disabled; {@code MADV_POPULATE_WRITE} before Linux
-         * 5.14) changes nothing but speed, so it is only logged.
-         */
-        private static void populate(MappedRegion region, boolean immutable) {
-            long address = region.address();
-            long size = region.byteSize();
-            if (!immutable && size >= HUGE_PAGE_WORTHWHILE) {
-                hint(LibC.madvise(address, size, Mman.MADV_HUGEPAGE), "MADV_HUGEPAGE");
-            }
-            hint(LibC.madvise(address, size, Mman.MADV_POPULATE_WRITE), "MADV_POPULATE_WRITE");
-        }
-
-        private static void hint(int errno, String advice) {
-            if (errno != 0) {
-                LOG.log(System.Logger.Level.DEBUG, () -> "mseal4j: madvise(" + advice + ") declined: "
-                    + io.github.mseal4j.internal.Errno.name(errno) + "; the map is built without it");
-            }
-        }
-
-        /**
-         * Writes a value. An ASCII string goes straight from the string into the map ({@code setString}, which
-         * copies a Latin-1 string's bytes without an intermediate array, then writes a NUL after them: into the
-         * next entry's header or padding, written later, or the spare byte after the last entry).
-         */
-        private static void write(MemorySegment memory, long at, Object what, long length, boolean ascii) {
-            if (what instanceof byte[] bytes) {
-                MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, at, bytes.length);
-            } else if (what instanceof String text) {
-                if (ascii) {
-                    memory.setString(at, text, StandardCharsets.ISO_8859_1);
-                } else {
-                    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-                    MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, at, bytes.length);
-                }
-            } else {
-                MemorySegment.copy((MemorySegment) what, 0, memory, at, length);
-            }
-        }
-
-        private void ensureUnspent() {
-            if (spent) {
-                throw new IllegalStateException("the builder is spent: build() was called");
-            }
-        }
-
-        private static long utf8Length(String text, String what) {
-            long length = Utf8.length(text);
-            if (length < 0) {
-                int at = (int) (-1 - length);
-                throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
-                    "the %s has a lone surrogate U+%04X at index %d, which UTF-8 cannot encode (an encoder would"
-                        + " write '?'%s)", what, (int) text.charAt(at), at,
-                    what.equals("key") ? ", which is another key" : ", which is another value"));
-            }
-            return length;
-        }
-
-        private static boolean ascii(MemorySegment bytes) {
-            long length = bytes.byteSize();
-            long i = 0;
-            for (; i + 8 <= length; i += 8) {
-                if ((bytes.get(ValueLayout.JAVA_LONG_UNALIGNED, i) & 0x8080808080808080L) != 0) {
-                    return false;
-                }
-            }
-            for (; i < length; i++) {
-                if (bytes.get(ValueLayout.JAVA_BYTE, i) < 0) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        /** A copy of {@code bytes} in the staging memory. */
-        private MemorySegment stage(MemorySegment bytes) {
-            long length = bytes.byteSize();
-            if (staging == null) {
-                Arena arena = Arena.ofShared();
-                staging = arena;
-                release = CLEANER.register(this, arena::close);
-            }
-            MemorySegment target;
-            if (length > MAX_BLOCK / 4) {
-                target = staging.allocate(Math.max(1, length), 8).asSlice(0, length);
-            } else {
-                if (block == MemorySegment.NULL || blockUsed + length > block.byteSize()) {
-                    long size = Math.max(nextBlock, align8(length));
-                    nextBlock = Math.min(MAX_BLOCK, nextBlock * 2);
-                    block = staging.allocate(size, 8);
-                    blockUsed = 0;
-                }
-                target = block.asSlice(blockUsed, length);
-                blockUsed = align8(blockUsed + length);
-            }
-            MemorySegment.copy(bytes, 0, target, 0, length);
-            return target;
-        }
-
-        private void grow() {
-            int capacity = hash.length * 2;
-            keys = Arrays.copyOf(keys, capacity);
-            values = Arrays.copyOf(values, capacity);
-            keyLength = Arrays.copyOf(keyLength, capacity);
-            valueLength = Arrays.copyOf(valueLength, capacity);
-            hash = Arrays.copyOf(hash, capacity);
-            flags = Arrays.copyOf(flags, capacity);
-            index = new int[capacity * 2];
-            for (int i = 0; i < count; i++) {
-                int slot = (int) (hash[i] & (index.length - 1));
-                while (index[slot] != 0) {
-                    slot = (slot + 1) & (index.length - 1);
-                }
-                index[slot] = i + 1;
-            }
+                public SealedMap build() {
+            return staging.build();
         }
     }
 }

@@ -230,13 +230,6 @@ class SealedMapTest {
         }
     }
 
-    @Test
-    void entrySizesAreComputedWithoutIntOverflow() {
-        long keyLength = Integer.MAX_VALUE - 9;
-        assertEquals((16 + keyLength + 3 + 7) & ~7L, SealedMap.entryBytes((int) keyLength, 3));
-        assertEquals((16 + 5 + (1L << 40) + 7) & ~7L, SealedMap.entryBytes(5, 1L << 40));
-    }
-
     @AfterAll
     static void stayWithinTheSealBudget() {
         SealBudget.check(SealedMapTest.class.getSimpleName());
