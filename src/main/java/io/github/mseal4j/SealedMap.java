@@ -56,7 +56,7 @@ import java.util.function.BiConsumer;
  * fields whatever its size: no per-entry Java objects. Offsets are 64-bit, so a map may exceed 4 GiB.
  *
  * <h2>Hash flooding</h2>
- * The table is hashed with a keyed hash whose secret is drawn from {@link SecureRandom} in {@code build()}, after
+ * The table is hashed with a keyed hash whose secret is drawn from {@link java.security.SecureRandom} in {@code build()}, after
  * every key is in: NH (the universal hash of UMAC) for keys of up to 64 bytes, SipHash-1-3 for longer ones.
  * Without the secret nobody can choose keys that collide more often than by chance (any two keys share a slot
  * with probability at most 2<sup>-32</sup> + 2 / capacity); {@code docs/sealed-collections.md} has the argument.
