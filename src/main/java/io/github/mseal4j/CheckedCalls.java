@@ -4,8 +4,14 @@ import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.internal.Smaps;
+import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -206,22 +212,61 @@ final class CheckedCalls {
     }
 
 
-    /** {@code MADV_POPULATE_READ}, or, where it is refused, a read of each page. */
+    /**
+     * Faults in every page of {@code [start, length)}, which are readable, and checks that each is present:
+     * userfaultfd, which mseal does not check, fills or poisons only a page that was never faulted in.
+     * {@code MADV_POPULATE_READ} maps the shared zero page where nothing was written (no memory, only page tables);
+     * {@code mincore} then checks (a filter could answer the advice with success without running it). A page still
+     * missing is read through {@code /proc/self/mem}, which faults it in and never crashes the JVM, as a direct read
+     * of a page holding a guard marker ({@code MADV_GUARD_INSTALL}) would. A page that cannot be faulted in (such a
+     * marker) is an {@link IllegalStateException}: sealed so, it could later be emptied ({@code MADV_GUARD_REMOVE}
+     * is allowed on sealed memory) and filled.
+     */
     static void faultIn(long start, long length, long pageSize) {
-        if (LibC.madvise(start, length, Mman.MADV_POPULATE_READ) == 0) {
-            return;
+        LibC.madvise(start, length, Mman.MADV_POPULATE_READ); // the answer is checked below, page by page
+        long pages = length / pageSize;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment present = arena.allocate(pages);
+            List<Long> missing = missing(start, length, pageSize, present);
+            if (missing.isEmpty()) {
+                return;
+            }
+            try (FileChannel mem = FileChannel.open(Path.of("/proc/self/mem"), StandardOpenOption.READ)) {
+                for (long page : missing) {
+                    try {
+                        mem.read(ByteBuffer.allocate(1), page); // faults it in; a guard marker answers EIO
+                    } catch (IOException e) {
+                        // this page cannot be read: the check below names it
+                    }
+                }
+            } catch (IOException e) {
+                // no /proc/self/mem: the check below names every page still missing
+            }
+            missing = missing(start, length, pageSize, present);
+            if (!missing.isEmpty()) {
+                throw new IllegalStateException(String.format(Locale.ROOT, "%d page(s) of [%s, %s) could not be"
+                    + " faulted in before the seal, the first at %s (a guard marker, MADV_GUARD_INSTALL, put there by"
+                    + " other code, does this): sealed read-only so, a page could later be emptied and filled through"
+                    + " userfaultfd, so it is not sealed read-only", missing.size(), Errno.hex(start),
+                    Errno.hex(start + length), Errno.hex(missing.getFirst())));
+            }
         }
-        MemorySegment pages = LibC.foreverView(start, length); // readable, and sealed: it stays mapped
-        byte seen = 0;
-        for (long at = 0; at < length; at += pageSize) {
-            seen |= pages.get(ValueLayout.JAVA_BYTE, at);
-        }
-        touched = seen; // a load whose value is never used could be left out by the compiler
     }
 
-    /** Where {@link #faultIn} leaves what it read. */
-    @SuppressWarnings("unused")
-    private static volatile byte touched;
+    /** The pages of {@code [start, length)} that {@code mincore} says are not present. */
+    private static List<Long> missing(long start, long length, long pageSize, MemorySegment present) {
+        int errno = LibC.mincore(start, length, present.address());
+        if (errno != 0) {
+            throw new SystemCallException("mincore", start, length, "", errno);
+        }
+        List<Long> missing = new ArrayList<>();
+        for (long i = 0; i < present.byteSize(); i++) {
+            if ((present.get(ValueLayout.JAVA_BYTE, i) & 1) == 0) {
+                missing.add(start + i * pageSize);
+            }
+        }
+        return missing;
+    }
 
 
     /**

@@ -2,10 +2,13 @@ package io.github.mseal4j;
 
 import io.github.mseal4j.SealSupport.Status;
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.FileStat;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
+import io.github.mseal4j.internal.Smaps;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
+import java.util.Optional;
 
 /**
  * Whether immutable memory works here: mseal, a memfd that takes the four file seals, and the whole recipe of a
@@ -77,8 +80,14 @@ final class ImmutabilityProbe {
             + " which failed with " + Errno.name(errno) + " (errno " + errno + "): " + cause), !shortage);
     }
 
-    /** The freeze's steps on one page of {@code fd}, in a mapping of its own that is unmapped again. */
+    /**
+     * The freeze's steps on one page of {@code fd}, in a mapping of its own that is unmapped again. The read-only
+     * map goes through the memfd's own descriptor where the kernel allows it, as a freeze can then prove the
+     * mapped file sealed; where it is refused (EPERM: Linux before 6.7, 6.12.0 to 6.12.8), through a descriptor
+     * opened read-only, and {@link Memfd#throughReadOnlyDescriptor} records that freezes must do the same.
+     */
     private static Immutability freezeScratchPage(int fd, long page) {
+        FileStat file = FileStat.of(fd);
         long at = LibC.mmap(0, page, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, fd, 0);
         if (LibC.failed(at) || at == 0) {
             int errno = LibC.failed(at) ? (int) -at : 0;
@@ -94,21 +103,43 @@ final class ImmutabilityProbe {
                 | Mman.MAP_FIXED | Mman.MAP_NORESERVE, -1, 0), at, page, "PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|"
                 + "MAP_FIXED|MAP_NORESERVE", "");
             CheckedCalls.sealFile(fd);
-            readOnly = Memfd.openReadOnly(fd);
-            if (readOnly == -Errno.EMFILE || readOnly == -Errno.ENFILE) {
-                return new Immutability(new SealSupport(Status.PROBE_FAILED, "opening the memfd read-only failed"
-                    + " with " + Errno.name(-readOnly) + ": " + SHORT_OF_DESCRIPTORS), false);
+            long mapped = LibC.mmap(at, page, Mman.PROT_READ, Mman.MAP_SHARED | Mman.MAP_FIXED, fd, 0);
+            boolean throughOwn = mapped == at;
+            String through = "own descriptor";
+            if (mapped == -Errno.EPERM) {
+                int opened = Memfd.openReadOnly(fd);
+                if (opened == -Errno.EMFILE || opened == -Errno.ENFILE) {
+                    return new Immutability(new SealSupport(Status.PROBE_FAILED, "opening the memfd read-only failed"
+                        + " with " + Errno.name(-opened) + ": " + SHORT_OF_DESCRIPTORS), false);
+                }
+                if (opened < 0) {
+                    through = "own descriptor, and no read-only one could be opened (/proc/thread-self/fd: "
+                        + Errno.name(-opened) + ")";
+                } else {
+                    readOnly = opened;
+                    through = "own descriptor (EPERM), then through one opened read-only (/proc/thread-self/fd)";
+                    mapped = LibC.mmap(at, page, Mman.PROT_READ, Mman.MAP_SHARED | Mman.MAP_FIXED, readOnly, 0);
+                }
             }
-            long mapped = LibC.mmap(at, page, Mman.PROT_READ, Mman.MAP_SHARED | Mman.MAP_FIXED,
-                readOnly >= 0 ? readOnly : fd, 0);
             if (LibC.failed(mapped) && mapped != -Errno.ENOMEM) {
                 int errno = (int) -mapped;
                 return new Immutability(new SealSupport(Status.READ_ONLY_MAP_REFUSED, "the kernel refused to map a"
-                    + " write-sealed memfd read-only and shared: mmap(PROT_READ, MAP_SHARED) through its "
-                    + throughWhich(readOnly) + " failed with " + Errno.name(errno) + " (errno " + errno + "); "
+                    + " write-sealed memfd read-only and shared: mmap(PROT_READ, MAP_SHARED) through its " + through
+                    + " failed with " + Errno.name(errno) + " (errno " + errno + "); "
                     + Errno.remedy("mmap", errno, page, Memfd.readOnlyMapArguments(readOnly))), true);
             }
             CheckedCalls.mappedAt(mapped, at, page, Memfd.readOnlyMapArguments(readOnly), "");
+            Optional<Smaps.MappedFile> shown;
+            try {
+                shown = Smaps.mappedFileAt(at);
+            } catch (RuntimeException e) {
+                return new Immutability(new SealSupport(Status.PROBE_FAILED, "a freeze checks which file it mapped"
+                    + " in /proc/self/maps, which cannot be read here (" + e.getMessage() + ")"), true);
+            }
+            if (shown.isEmpty() || !shown.get().of(file)) {
+                return new Immutability(new SealSupport(Status.PROBE_FAILED, "/proc/self/maps does not show the"
+                    + " memfd a scratch freeze mapped: " + shown), true);
+            }
             try (Arena arena = Arena.ofConfined()) {
                 byte read = LibC.view(at, page, arena).get(ValueLayout.JAVA_BYTE, 0);
                 int writable = LibC.mprotect(at, page, Mman.PROT_READ | Mman.PROT_WRITE);
@@ -120,6 +151,7 @@ final class ImmutabilityProbe {
                         + " here"), true);
                 }
             }
+            Memfd.throughReadOnlyDescriptor = !throughOwn;
         } finally {
             LibC.munmap(at, page);
             if (readOnly >= 0) {
@@ -128,11 +160,7 @@ final class ImmutabilityProbe {
         }
         return new Immutability(new SealSupport(Status.AVAILABLE, "immutable memory is available: mseal works, a"
             + " memfd takes the file seals F_SEAL_WRITE, F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL, and the kernel"
-            + " maps it read-only once they are on"), true);
-    }
-
-    private static String throughWhich(int readOnly) {
-        return readOnly >= 0 ? "descriptor opened read-only (/proc/self/fd)" : "read-write descriptor (no read-only"
-            + " one: opening /proc/self/fd failed with " + Errno.name(-readOnly) + ")";
+            + " maps it read-only once they are on" + (Memfd.throughReadOnlyDescriptor ? " (through a descriptor"
+            + " opened read-only: this kernel refuses it through the memfd's own)" : "")), true);
     }
 }

@@ -98,7 +98,8 @@ public final class MappedRegion implements AutoCloseable {
         this.pageMask = pageSize - 1;
         this.pageShift = Long.numberOfTrailingZeros(pageSize);
         this.pages = new RegionPages(address, mapped.size(), pageSize, mapped.guard(), protection, mapped.fd() >= 0);
-        this.freeze = mapped.fd() >= 0 ? new MemfdFreeze(address, mapped.size(), this.options, mapped.fd()) : null;
+        this.freeze = mapped.file() != null ? new MemfdFreeze(address, mapped.size(), this.options, mapped.file())
+            : null;
     }
 
     private static MappedRegion of(long byteSize, long alignment, Protection protection, Set<MappingOption> options,

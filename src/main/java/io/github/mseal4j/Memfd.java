@@ -1,8 +1,10 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.FileStat;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
+import io.github.mseal4j.internal.Smaps;
 
 /**
  * The file behind immutable memory: a {@code memfd} that allows sealing. It is written through a shared
@@ -15,12 +17,23 @@ import io.github.mseal4j.internal.Mman;
 final class Memfd {
     private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
     /**
-     * Flags of the read-only descriptor. {@code O_NOCTTY} changes nothing for a memfd; it makes the call one that a
-     * test's seccomp filter can tell from the JVM's own opens.
+     * Flags of the read-only descriptor: as every {@code /proc} open of the library. {@code O_NOCTTY} changes
+     * nothing for a memfd; it makes the call one that a test's seccomp filter can tell from the JVM's own opens.
      */
-    static final int READ_ONLY_FLAGS = Mman.O_RDONLY | Mman.O_CLOEXEC | Mman.O_NOCTTY;
+    static final int READ_ONLY_FLAGS = Smaps.PROC_OPEN_FLAGS;
     /** Whether memfd_create takes MFD_NOEXEC_SEAL; kernels before 6.3 answer it with EINVAL. */
     private static volatile boolean noExecSealKnown = true;
+    /**
+     * The read-only map of a write-sealed memfd goes through a second descriptor, opened read-only: set by the
+     * immutability probe where the kernel refuses that map through the memfd's own descriptor (Linux before 6.7,
+     * 6.12.0 to 6.12.8). Elsewhere the map goes through the memfd's own descriptor, which lets a freeze prove the
+     * file it mapped is sealed (see {@link MemfdFreeze}).
+     */
+    static volatile boolean throughReadOnlyDescriptor;
+
+    /** A memfd: its descriptor, and which file it is (device and inode), recorded when it was made. */
+    record File(int fd, FileStat stat) {
+    }
 
     private Memfd() {
     }
@@ -42,29 +55,31 @@ final class Memfd {
     }
 
     /** A new memfd of {@code size} bytes (a hole: no memory until written). Closes it again on failure. */
-    static int create(long size) {
+    static File create(long size) {
         int fd = open();
         if (fd < 0) {
             throw new SystemCallException("memfd_create", 0, 0, "\"mseal4j\", MFD_CLOEXEC|MFD_ALLOW_SEALING", -fd);
         }
         try {
+            FileStat stat = FileStat.of(fd);
             CheckedCalls.truncateFile(fd, size);
+            return new File(fd, stat);
         } catch (RuntimeException e) {
             close(fd);
             throw e;
         }
-        return fd;
     }
 
     /**
-     * A second descriptor of memfd {@code fd}, opened read-only through {@code /proc/self/fd}, or {@code -errno}
-     * (ENOENT where {@code /proc} is not mounted). A shared mapping made through a descriptor that is not open
-     * for writing never gets {@code VM_SHARED|VM_MAYWRITE}, so the kernel maps the write-sealed file read-only
-     * through it on every version, where through the read-write one Linux before 6.7 and 6.12.0 to 6.12.8 refuse
-     * (EPERM).
+     * A second descriptor of memfd {@code fd}, opened read-only through {@code /proc/thread-self/fd} (the calling
+     * thread's descriptor table, which another thread may have unshared), never blocking, or {@code -errno}
+     * (ENOENT where {@code /proc} is not mounted). A shared mapping made through a descriptor that is not open for
+     * writing never gets {@code VM_SHARED|VM_MAYWRITE}, so the kernel maps the write-sealed file read-only through
+     * it on every version, where through the read-write one Linux before 6.7 and 6.12.0 to 6.12.8 refuse (EPERM).
+     * The number names whatever file it names when the call is made: the caller checks which it got.
      */
     static int openReadOnly(int fd) {
-        return LibC.open("/proc/self/fd/" + fd, READ_ONLY_FLAGS);
+        return LibC.open("/proc/thread-self/fd/" + fd, READ_ONLY_FLAGS);
     }
 
     /** How {@code mmap} arguments name the descriptor a read-only map of a sealed memfd goes through. */

@@ -1,6 +1,7 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.FileStat;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.internal.PageMap;
@@ -8,6 +9,8 @@ import io.github.mseal4j.internal.PageMap.Page;
 import io.github.mseal4j.internal.PageMap.Run;
 import io.github.mseal4j.internal.Smaps;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -19,10 +22,19 @@ import java.util.Set;
  *
  * <p>The order has a trap in it: {@code F_ADD_SEALS} with {@code F_SEAL_WRITE} fails with EBUSY while any shared
  * mapping of the file may still be written. So the writable mapping is first replaced, atomically, by an
- * anonymous {@code PROT_NONE} placeholder, then the file is sealed, then mapped read-only over the placeholder
- * through a descriptor opened read-only (some kernels refuse that map through the read-write one). Until the file
- * is sealed a failure puts the writable mapping back; after, the steps only go forward, and a retry continues
- * where the last attempt stopped.
+ * anonymous {@code PROT_NONE} placeholder, then the file is sealed, then mapped read-only over the placeholder,
+ * through the memfd's own descriptor, or, on kernels that refuse that (Linux before 6.7, 6.12.0 to 6.12.8), through
+ * a second one opened read-only. Until the file is sealed a failure puts the writable mapping back; after, the steps
+ * only go forward, and a retry continues where the last attempt stopped.
+ *
+ * <p>A descriptor number names whatever file it names at each call: other code in the process can point it at
+ * another file ({@code dup2}) at any moment. So the read-only mapping itself is checked before it is sealed: that
+ * it is of the region's file (its device and inode, recorded when the memfd was made, as the kernel reports the
+ * mapping), and, mapped through the memfd's own writable descriptor, that it cannot be made writable, which the
+ * kernel allows unless the file is sealed against writing. Both are facts about the mapping, which no later change
+ * of a descriptor can alter. Through a read-only descriptor the second proof is not available (such a mapping can
+ * never be made writable, sealed or not): there the descriptor is checked just before the map (which file, which
+ * seals), which leaves a window between that check and the map on those kernels.
  *
  * <p>Not thread-safe: the region calls it with its lock held.
  */
@@ -59,15 +71,18 @@ final class MemfdFreeze {
 
     private final long address;
     private final Set<MappingOption> options;
+    /** Which file the region's memfd is, recorded when it was made: what the final map must show. */
+    private final FileStat file;
     private long byteSize;
     private int fd;
     private Stage stage = Stage.WRITABLE;
 
-    MemfdFreeze(long address, long byteSize, Set<MappingOption> options, int fd) {
+    MemfdFreeze(long address, long byteSize, Set<MappingOption> options, Memfd.File memfd) {
         this.address = address;
         this.byteSize = byteSize;
         this.options = options;
-        this.fd = fd;
+        this.fd = memfd.fd();
+        this.file = memfd.stat();
     }
 
     Stage stage() {
@@ -93,24 +108,38 @@ final class MemfdFreeze {
         if (stage == Stage.WRITABLE) {
             CheckedCalls.msealStillWorks();
         }
-        int readOnly = Memfd.openReadOnly(fd);
-        if (readOnly == -Errno.EMFILE || readOnly == -Errno.ENFILE || readOnly == -Errno.ENOMEM) {
-            throw new SystemCallException("open", 0, 0, "\"/proc/self/fd/" + fd + "\", O_RDONLY|O_CLOEXEC|O_NOCTTY",
-                -readOnly).withNote(stage == Stage.WRITABLE ? "nothing was changed: sealReadOnly() can be retried"
-                    + " once a descriptor is free" : "sealReadOnly() can be retried once a descriptor is free");
+        int readOnly = -1;
+        if (Memfd.throughReadOnlyDescriptor && (stage == Stage.WRITABLE || stage == Stage.FILE_SEALED)) {
+            readOnly = Memfd.openReadOnly(fd);
+            if (readOnly < 0) {
+                throw new SystemCallException("open", 0, 0, "\"/proc/thread-self/fd/" + fd
+                    + "\", O_RDONLY|O_CLOEXEC|O_NOCTTY|O_NONBLOCK", -readOnly).withNote((stage == Stage.WRITABLE
+                    ? "nothing was changed" : "the data is safe in the sealed file") + ": this kernel maps a"
+                    + " write-sealed memfd read-only only through such a descriptor; sealReadOnly() can be retried"
+                    + " once one can be opened");
+            }
         }
         try {
+            boolean sealedBefore = stage != Stage.WRITABLE;
             if (stage == Stage.WRITABLE) {
                 sealFile(region, revokeSegments);
             }
             try {
                 if (stage == Stage.FILE_SEALED) {
                     revokeSegments.run(); // of the readable copy an earlier attempt may have left: replaced now
+                    if (sealedBefore) {
+                        // A retry: an earlier attempt's check may have found the seal gone to another file.
+                        ensureSealed();
+                    }
+                    if (readOnly >= 0) {
+                        checkReadOnlyDescriptor(readOnly);
+                    }
                     try {
                         mapFile(Mman.PROT_READ, populate, readOnly);
                     } catch (RuntimeException e) {
                         throw readableCopyAfter(region, e);
                     }
+                    checkMapped(region, readOnly < 0);
                     region.map().setAll(Page.of(Protection.READ, false));
                     stage = Stage.MAPPED_READ_ONLY;
                 }
@@ -129,6 +158,74 @@ final class MemfdFreeze {
         }
         closeFile();
         stage = Stage.FROZEN;
+    }
+
+    /** Seals the file again unless {@code F_GET_SEALS} shows it sealed: the seals are added at most once. */
+    private void ensureSealed() {
+        int seals = LibC.fcntl(fd, Mman.F_GET_SEALS, 0);
+        if (seals < 0 || (seals & Mman.IMMUTABLE_FILE_SEALS) != Mman.IMMUTABLE_FILE_SEALS) {
+            CheckedCalls.sealFile(fd);
+        }
+    }
+
+    /**
+     * Before the read-only map through a second descriptor: it must name the region's file, sealed. (A descriptor
+     * number names whatever file it names at each call; other code in the process can point it elsewhere with
+     * {@code dup2}. The mapping itself is checked again after: {@link #checkMapped}.)
+     */
+    private void checkReadOnlyDescriptor(int readOnly) {
+        FileStat opened = FileStat.of(readOnly);
+        int seals = LibC.fcntl(readOnly, Mman.F_GET_SEALS, 0);
+        if (!opened.sameFile(file) || seals < 0 || (seals & Mman.IMMUTABLE_FILE_SEALS) != Mman.IMMUTABLE_FILE_SEALS) {
+            throw new IllegalStateException("the descriptor opened from /proc/thread-self/fd/" + fd + " is "
+                + (opened.sameFile(file) ? "the region's file, but it is not sealed against writing"
+                    : "another file (" + opened.identity() + ") than the region's (" + file.identity() + ")")
+                + ": the memfd's descriptor number was pointed elsewhere (dup2 by other code in the process);"
+                + " nothing more was mapped, and sealReadOnly() again seals the region's file if it is not, maps and"
+                + " checks anew");
+        }
+    }
+
+    /**
+     * After the read-only map: the mapping itself must be of the region's file, and (mapped through the memfd's
+     * own, writable descriptor) that file sealed against writing: such a mapping can be made writable
+     * ({@code VM_MAYWRITE}) unless the file is write-sealed, so {@code mprotect} to writable must be refused with
+     * EACCES. Both are facts about the mapping, which no later change of a descriptor can affect. Where either
+     * does not hold (a descriptor number pointed at another file during the freeze), the mapping is replaced by a
+     * placeholder again, and a retry starts from the file's seal.
+     */
+    private void checkMapped(Region region, boolean throughOwnDescriptor) {
+        String wrong;
+        try {
+            Optional<Smaps.MappedFile> mapped = Smaps.mappedFileAt(address);
+            int writable = throughOwnDescriptor ? LibC.mprotect(address, byteSize, Mman.PROT_READ | Mman.PROT_WRITE)
+                : Errno.EACCES;
+            if (writable == 0) {
+                LibC.mprotect(address, byteSize, Mman.PROT_READ);
+            }
+            wrong = mapped.isEmpty() || !mapped.get().of(file) || mapped.get().start() > address
+                || mapped.get().end() < address + byteSize ? "the mapping is of another file ("
+                    + mapped.map(m -> String.format(Locale.ROOT, "%02x:%02x %d", m.devMajor(), m.devMinor(),
+                        m.inode())).orElse("none") + ") than the region's (" + file.identity() + ")"
+                : writable == 0 ? "the region's file is not sealed against writing: mprotect(PROT_READ|PROT_WRITE) of"
+                    + " its read-only mapping succeeded"
+                : writable != Errno.EACCES ? "mprotect(PROT_READ|PROT_WRITE) of the read-only mapping answered "
+                    + Errno.name(writable) + " instead of EACCES, so the file's seal cannot be confirmed"
+                : null;
+        } catch (RuntimeException e) {
+            wrong = "which file is mapped cannot be checked (" + e.getMessage() + ")";
+        }
+        if (wrong == null) {
+            return;
+        }
+        long placeholder = LibC.mmap(address, byteSize, Mman.PROT_NONE,
+            Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED | Mman.MAP_NORESERVE, -1, 0);
+        region.map().setAll(Page.of(Protection.NONE, placeholder != address));
+        region.pagesChanged();
+        throw new IllegalStateException("the read-only map of the frozen file did not map what it must: " + wrong
+            + " (the memfd's descriptor number was pointed elsewhere by other code in the process, dup2 say);"
+            + " nothing is reported immutable, the region's pages are inaccessible, and sealReadOnly() again maps"
+            + " and checks anew");
     }
 
     /**

@@ -5,12 +5,8 @@ import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Smaps;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -185,43 +181,6 @@ public final class Mseal {
         return frozen;
     }
 
-    /** For tests only: run by {@link #freeze(Path)} after the file is read and before it is checked again. */
-    static volatile Runnable readObserver;
-
-    /**
-     * Refuses a file that changed while it was read, as far as its attributes tell: another size, another
-     * modification time (at the file system's granularity), or another file at the path (its key, device and
-     * inode on Linux). A write that changes none of them (the same size, within one tick of the clock the file
-     * system stamps with) goes unseen: no check short of a snapshot sees everything.
-     */
-    private static void unchangedSince(BasicFileAttributes before, long size, Path file) throws IOException {
-        BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class);
-        String changed = !Objects.equals(before.fileKey(), after.fileKey()) ? "another file is at its path now"
-            : before.size() != size || after.size() != size ? "its size changed (" + before.size() + " bytes, then "
-                + size + " read, now " + after.size() + ")"
-            : !before.lastModifiedTime().equals(after.lastModifiedTime()) ? "it was modified (at "
-                + after.lastModifiedTime() + ", after " + before.lastModifiedTime() + ")"
-            : null;
-        if (changed != null) {
-            throw new IOException(file + " changed while it was read: " + changed + "; nothing is returned, as the"
-                + " copy may mix old and new content (freeze it again once it is written, or check it with a"
-                + " digest: freeze(file, sha256Hex))");
-        }
-    }
-
-    /** {@code channel.read(buffer, position)}; a failure names {@code file} (the JDK's message does not). */
-    private static int read(FileChannel channel, ByteBuffer buffer, long position, Path file) throws IOException {
-        try {
-            return channel.read(buffer, position);
-        } catch (IOException e) {
-            throw new IOException(file + " could not be read: " + e.getMessage(), e);
-        }
-    }
-
-    /** The other reason a file's reported size is not what it holds. */
-    private static final String SIZE_UNKNOWN = "it is a file whose size the kernel does not know (in /proc or /sys,"
-        + " 0 or a page whatever it holds); read it yourself and freeze the bytes";
-
     /**
      * The empty frozen segment, which maps nothing, after the checks a freeze of one byte makes: an unknown
      * policy, or a strict one where immutable memory or mseal is unavailable, refuses here too.
@@ -276,19 +235,10 @@ public final class Mseal {
      */
     public static MemorySegment freeze(Path file) throws IOException {
         Objects.requireNonNull(file, "file");
-        // Before opening: a FIFO without a writer would block the open for ever; a device has no size to trust.
-        BasicFileAttributes before = Files.readAttributes(file, BasicFileAttributes.class);
-        if (!before.isRegularFile()) {
-            throw new IOException(file + " is not a regular file (a directory, FIFO, device or socket): read it"
-                + " yourself and freeze the bytes");
-        }
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = channel.size();
+        try (FileCopy copy = FileCopy.open(file)) {
+            long size = copy.size();
             if (size == 0) {
-                if (read(channel, ByteBuffer.allocate(1), 0, file) > 0) {
-                    throw new IOException(file + " reports a size of 0 but has content: it changed while it was"
-                        + " read, or " + SIZE_UNKNOWN);
-                }
+                copy.checkEmpty();
                 return frozenNothing();
             }
             if (size >= RegionMapping.LARGEST_MAPPING) {
@@ -298,25 +248,7 @@ public final class Mseal {
             MappedRegion region = MappedRegion.allocate(size, MappingOption.IMMUTABLE);
             MemorySegment frozen;
             try {
-                MemorySegment target = region.segment(0, size);
-                long done = 0;
-                while (done < size) {
-                    ByteBuffer window = target.asSlice(done, Math.min(size - done, 1L << 30)).asByteBuffer();
-                    int read = read(channel, window, done, file);
-                    if (read < 0) {
-                        throw new IOException(file + " changed size while it was read (" + done + " of " + size
-                            + " bytes, then end of file), or " + SIZE_UNKNOWN);
-                    }
-                    done += read;
-                }
-                if (read(channel, ByteBuffer.allocate(1), size, file) > 0) {
-                    throw new IOException(file + " changed size while it was read: it grew past " + size + " bytes");
-                }
-                Runnable observer = readObserver;
-                if (observer != null) {
-                    observer.run();
-                }
-                unchangedSince(before, size, file);
+                copy.readInto(region.address());
                 frozen = region.sealReadOnly().asSlice(0, size);
             } catch (IOException | RuntimeException | Error e) {
                 closeAfter(region, e);

@@ -24,9 +24,13 @@ final class RegionMapping {
 
     /**
      * A region's mapping: the data at {@code address}, {@code size} bytes of pages of {@code pageSize}, a guard
-     * page of {@code guard} bytes (0 or a page) on each side, and its memfd ({@code -1}: anonymous memory).
+     * page of {@code guard} bytes (0 or a page) on each side, and its memfd (null: anonymous memory).
      */
-    record Mapped(long address, long size, long pageSize, long guard, int fd) {
+    record Mapped(long address, long size, long pageSize, long guard, Memfd.File file) {
+        /** The memfd's descriptor, or -1 for anonymous memory. */
+        int fd() {
+            return file == null ? -1 : file.fd();
+        }
     }
 
     /**
@@ -54,7 +58,8 @@ final class RegionMapping {
         }
         // A region is one mapping, or three with guard pages or an alignment.
         MapReserve.ensureRoom("mapping " + total + " bytes", 3, SealCounters::regions);
-        int fd = immutable ? Memfd.create(size) : -1;
+        Memfd.File file = immutable ? Memfd.create(size) : null;
+        int fd = file == null ? -1 : file.fd();
         boolean simple = guard == 0 && slack == 0;
         long base;
         if (simple && immutable) {
@@ -108,7 +113,7 @@ final class RegionMapping {
             throw e;
         }
         MapReserve.mapped();
-        return new Mapped(address, size, pageSize, guard, fd);
+        return new Mapped(address, size, pageSize, guard, file);
     }
 
     /** Applies the advice (guards included, so it never meets a seal), then locks the data. */

@@ -137,6 +137,7 @@ final class RegionPages implements MemfdFreeze.Region {
             // others, run by run (one run, the whole range, in the common case).
             List<Run> unsealedBefore = verifyAs == null ? List.of()
                 : pages.runs(from, to).stream().filter(run -> !run.page().sealed()).toList();
+            faultInReadOnly(from, to, true); // a page that cannot be faulted in is never sealed read-only
             int errno = LibC.mseal(callStart, callLength);
             if (errno != 0) {
                 // A failed split can leave the range partly sealed: ask the kernel what it did.
@@ -147,7 +148,6 @@ final class RegionPages implements MemfdFreeze.Region {
                 CheckedCalls.verifySealed(callStart, callLength, address + run.from() * pageSize,
                     (run.to() - run.from()) * pageSize, verifyAs);
             }
-            faultInReadOnly(from, to);
         }
         guardsSealed |= withGuards || guardBytes == 0;
         // One call whatever the shape: for the common case (all pages alike, sealed whole) it sets one field.
@@ -169,30 +169,45 @@ final class RegionPages implements MemfdFreeze.Region {
                     guardBytes, "0");
             }
         }
+        if (byKernel) {
+            // Once more, now that nothing can discard them: a page zapped between the check and the seal (by other
+            // code) is faulted in again; one where a guard marker was put meanwhile is reported, sealed as it is.
+            faultInReadOnly(from, to, false);
+        }
     }
 
     /**
-     * Faults in every read-only page of {@code [from, to)}, now sealed: userfaultfd, which mseal does not check,
-     * can place any bytes into a page of private memory that was never faulted in ({@code UFFDIO_COPY}) or
-     * poison it ({@code UFFDIO_POISON}), but not into one that is present (EEXIST). Once the pages are sealed
-     * read-only nothing can discard them again (mseal refuses the discarding advices), so they stay present.
-     * Writable pages need none of this: the process can write them anyway. Memory of a memfd is never private (and
-     * immutable memory refuses userfaultfd altogether).
+     * Faults in every read-only page of {@code [from, to)} ({@link CheckedCalls#faultIn}): userfaultfd, which
+     * mseal does not check, fills or poisons only pages that were never faulted in. Before the seal, a page that
+     * cannot be faulted in throws, and nothing is sealed; after it ({@code beforeSeal} false), once sealed
+     * read-only nothing can discard the pages again, and a page still missing was made so by other code while the
+     * seal ran: reported, with the seal recorded. Writable pages need none of this: the process can write them
+     * anyway. Memory of a memfd is never private (and immutable memory refuses userfaultfd altogether).
      */
-    private void faultInReadOnly(long from, long to) {
+    private void faultInReadOnly(long from, long to, boolean beforeSeal) {
         if (memfd) {
             return;
         }
-        if (pages.uniform()) {
-            if (pages.pageAt(from).protection() == Protection.READ) {
-                CheckedCalls.faultIn(address + from * pageSize, (to - from) * pageSize, pageSize);
+        try {
+            if (pages.uniform()) {
+                if (pages.pageAt(from).protection() == Protection.READ) {
+                    CheckedCalls.faultIn(address + from * pageSize, (to - from) * pageSize, pageSize);
+                }
+                return;
             }
-            return;
-        }
-        for (Run run : pages.runs(from, to)) {
-            if (run.page().protection() == Protection.READ) {
-                CheckedCalls.faultIn(address + run.from() * pageSize, (run.to() - run.from()) * pageSize, pageSize);
+            for (Run run : pages.runs(from, to)) {
+                if (run.page().protection() == Protection.READ) {
+                    CheckedCalls.faultIn(address + run.from() * pageSize, (run.to() - run.from()) * pageSize,
+                        pageSize);
+                }
             }
+        } catch (IllegalStateException e) {
+            if (beforeSeal) {
+                throw e;
+            }
+            throw new IllegalStateException(e.getMessage().replace("before the seal", "after the seal")
+                .replace("so it is not sealed read-only", "and it is sealed now (other code put the marker there while"
+                    + " the seal ran)"), e);
         }
     }
 

@@ -100,14 +100,14 @@ class ImmutabilityFaultTest {
      * frozen, explicit requests are refused, and arenas and maps fall back.
      */
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"final-map-EPERM, descriptor opened read-only", "no-proc-final-map-EPERM, read-write descriptor (no"
-        + " read-only one: opening /proc/self/fd failed with ENOENT)"})
+    @CsvSource({"final-map-EPERM, own descriptor (EPERM), then through one opened read-only (/proc/thread-self/fd)",
+        "no-proc-final-map-EPERM, own descriptor, and no read-only one could be opened (/proc/thread-self/fd: ENOENT)"})
     void aRefusedReadOnlyMapIsFoundByTheProbeAndTheDefaultsFallBack(String rule, String through) {
         String out = run("strict", rule, "before");
         assertTrue(out.contains("verdict=READ_ONLY_MAP_REFUSED: ") && out.contains("through its " + through)
             && out.contains("EPERM"), out);
         if (rule.startsWith("no-proc")) {
-            assertTrue(out.contains("Linux before 6.7, and 6.12.0 to 6.12.8"), "names the kernels: " + out);
+            assertTrue(out.contains("Linux before 6.7 and 6.12.0 to 6.12.8"), "names the kernels: " + out);
         }
         assertTrue(out.contains("explicit: UnsupportedOperationException: cannot map immutable memory: "), out);
         assertTrue(out.contains("freeze: UnsupportedOperationException: cannot map immutable memory: "), out);
@@ -138,7 +138,7 @@ class ImmutabilityFaultTest {
         String out = run("strict", "final-map-EPERM", "after");
         for (String attempt : List.of("freeze after: ", "freeze again: ")) {
             String line = out.lines().filter(l -> l.startsWith(attempt)).findFirst().orElseThrow();
-            assertTrue(line.contains("SystemCallException: mmap(") && line.contains("memfd opened read-only) failed:"
+            assertTrue(line.contains("SystemCallException: mmap(") && line.contains("memfd opened read-write) failed:"
                 + " EPERM") && line.contains("a seccomp filter or a security module refused the call"), line);
             assertTrue(line.contains("the data stays readable at the same address") && line.contains("succeeds only"
                 + " once its cause is gone") && !line.contains("can be retried"), line);

@@ -40,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Immutable memory: the API's rules, and the difference from sealed anonymous memory shown side by side. */
 class ImmutableTest {
@@ -129,6 +130,7 @@ class ImmutableTest {
 
     @Test
     void beforeFreezingItBehavesLikeAnyRegionAndCloseReleasesTheMemfd() throws IOException {
+        MappedRegion.allocate(PAGE).close(); // the library's own descriptors (the mapping count's) are open first
         long fds = fds();
         MappedRegion region = MappedRegion.allocate(3 * PAGE, MappingOption.IMMUTABLE);
         assertEquals(fds + 1, fds(), "one memfd while it is writable");
@@ -163,13 +165,56 @@ class ImmutableTest {
         assertTrue(region.isImmutable());
         assertEquals(fds, fds(), "the memfd is closed once frozen");
         assertEquals(frozen, region.sealReadOnly(), "the same view again");
-        // Mapped through a descriptor opened read-only, which every kernel allows (some refuse the read-write
-        // one's): such a mapping never has VM_SHARED ("sh"), only VM_MAYSHARE ("ms").
+        // Mapped through the memfd's own descriptor, as this kernel allows: VM_SHARED ("sh"), and no VM_MAYWRITE
+        // ("mw"), which a mapping through a writable descriptor lacks only when the file is write-sealed.
         Smaps.Vma vma = Smaps.read(region.address(), region.address() + 1).getFirst();
-        assertTrue(vma.flags().contains("ms") && !vma.flags().contains("sh"), vma.toString());
+        assertTrue(vma.flags().contains("sh") && !vma.flags().contains("mw"), vma.toString());
         region.close();
         assertEquals("frozen config", frozen.getString(0), "valid after close");
         assertTrue(region.isImmutable());
+    }
+
+    /**
+     * Where the kernel refuses the read-only map through the memfd's own descriptor (Linux before 6.7, 6.12.0 to
+     * 6.12.8), the probe makes freezes map through a descriptor opened read-only: played here by setting that
+     * choice. Such a mapping never has VM_SHARED ("sh"), only VM_MAYSHARE ("ms"), and is just as immutable.
+     */
+    @Test
+    void whereTheKernelRefusesTheOwnDescriptorTheMapGoesThroughAReadOnlyOne() {
+        boolean probed = Memfd.throughReadOnlyDescriptor;
+        Memfd.throughReadOnlyDescriptor = true;
+        try {
+            MappedRegion region = MappedRegion.allocate(PAGE, MappingOption.IMMUTABLE);
+            region.segment().setString(0, "through a read-only descriptor");
+            MemorySegment frozen = region.sealReadOnly();
+            Smaps.Vma vma = Smaps.read(region.address(), region.address() + 1).getFirst();
+            assertTrue(vma.flags().contains("ms") && !vma.flags().contains("sh"), vma.toString());
+            assertTrue(region.isImmutable());
+            assertEquals("through a read-only descriptor", frozen.getString(0));
+        } finally {
+            Memfd.throughReadOnlyDescriptor = probed;
+        }
+    }
+
+    /**
+     * Other code in the process can point the memfd's descriptor number at another file ({@code dup2}) while a
+     * region is open. The freeze then sealed and mapped that file, and reported the region immutable (attack
+     * round 9). It now checks the mapping itself: which file it is, and, through the memfd's own descriptor, that
+     * it cannot become writable; through a read-only descriptor, which file that descriptor is first. In a child
+     * JVM ({@link DescriptorSwapChild}).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"own", "read-only"})
+    void aDescriptorPointedAtAnotherFileIsCaughtAndNothingIsReportedImmutable(String through) {
+        ChildJvm.Result result = ChildJvm.runMain(List.of("--enable-native-access=ALL-UNNAMED"),
+            DescriptorSwapChild.class, through);
+        assertEquals(0, result.exitStatus(), result.transcript());
+        String out = result.stdout();
+        assertTrue(out.contains("swapped=true"), out);
+        assertTrue(out.contains("freeze: IllegalStateException: ") && out.contains("another file"), out);
+        assertTrue(out.contains("isImmutable=false isSealed=false"), out);
+        assertTrue(out.contains("retry: returned, reads 'GOOD data', isImmutable=true"),
+            "with the descriptor back, a retry seals, maps and checks anew: " + out);
     }
 
     @ParameterizedTest(name = "IMMUTABLE with {0}")
@@ -329,7 +374,7 @@ class ImmutableTest {
         Path file = directory.resolve("policy");
         Files.writeString(file, "allow: api.example.com!!");
         Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(0));
-        Mseal.readObserver = () -> {
+        FileCopy.readObserver = () -> {
             try {
                 change.change().apply(file);
             } catch (IOException e) {
@@ -341,7 +386,7 @@ class ImmutableTest {
             assertTrue(refused.getMessage().contains("changed while it was read: " + change.seen()),
                 refused.getMessage());
         } finally {
-            Mseal.readObserver = null;
+            FileCopy.readObserver = null;
         }
     }
 

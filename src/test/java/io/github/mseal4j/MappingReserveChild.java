@@ -1,5 +1,6 @@
 package io.github.mseal4j;
 
+import io.github.mseal4j.testing.Limits;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,9 +29,24 @@ public final class MappingReserveChild {
         }
         List<Object> kept = new ArrayList<>();
         Throwable refusal = null;
+        boolean noDescriptors = args[0].equals("region-no-fds");
+        if (noDescriptors) {
+            // Every path the loop takes, once, while classes can still be loaded (a class file is opened to load it),
+            // and the library has counted once; then no descriptor is left: /proc cannot be opened.
+            for (int i = 0; i < 2; i++) {
+                MappedRegion region = MappedRegion.allocate(page);
+                if (i % 2 == 0) {
+                    region.protect(Protection.READ);
+                }
+                region.seal();
+                kept.add(region);
+            }
+            String.format(java.util.Locale.ROOT, "%s %d %,d", "warm", 1L, 2L);
+            Limits.limitOpenFiles(0);
+        }
         try {
             for (int i = 0; ; i++) {
-                switch (args[0]) {
+                switch (noDescriptors ? "region" : args[0]) {
                     case "map" -> kept.add(SealedMap.copyOf(Map.of("key", "value " + i)));
                     case "freeze" -> kept.add(Mseal.freeze(new byte[] {(byte) i}));
                     case "region" -> {
@@ -46,6 +62,9 @@ public final class MappingReserveChild {
             }
         } catch (Throwable e) {
             refusal = e;
+        }
+        if (noDescriptors) {
+            Limits.limitOpenFiles(4096);
         }
         System.out.println("made: " + kept.size());
         System.out.println("refused: " + refusal);

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class MappingReserveTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"map", "freeze", "region"})
+    @ValueSource(strings = {"map", "freeze", "region", "region-no-fds"})
     void theLibraryRefusesBeforeTheLimitAndTheJvmLivesOn(String what) {
         assumeTrue(Mseal.isSupported(), Mseal.support().reason());
         long limit = Long.parseLong(Errno.maxMapCount());

@@ -1,6 +1,7 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.internal.Userfaultfd;
 import io.github.mseal4j.testing.Seccomp;
@@ -12,7 +13,8 @@ import java.util.Map;
 /**
  * Run in a child JVM by {@link UserfaultfdTest} ({@code args[0]}: {@code 0} or {@code user-mode-only}, the
  * userfaultfd's flags; {@code args[1]}: {@code memfd}, or {@code no-memfd} or {@code no-populate} to refuse
- * {@code memfd_create} or {@code MADV_POPULATE_READ} with a seccomp filter): attacks sealed read-only memory of every kind the library makes with
+ * {@code memfd_create} or {@code MADV_POPULATE_READ} with a seccomp filter, or {@code fake-populate} to answer the
+ * latter with success without running it): attacks sealed read-only memory of every kind the library makes with
  * {@code userfaultfd}, as any code in the process could, and prints what the kernel answered for each page
  * that was never written: {@code register=} (0, or the errno), {@code copy=} and {@code poison=}, then what the
  * page holds. Only a page already present refuses the copy and the poison (EEXIST); immutable memory refuses the
@@ -34,6 +36,9 @@ public final class UserfaultfdChild {
         } else if (args[1].equals("no-populate")) {
             // MADV_POPULATE_READ refused, as a filter (or a kernel before 5.14) would: each page is read instead.
             Seccomp.install(Seccomp.Rule.denyWhen(Seccomp.Call.MADVISE, 2, Mman.MADV_POPULATE_READ, Errno.EINVAL));
+        } else if (args[1].equals("fake-populate")) {
+            // MADV_POPULATE_READ answered with success without running it, as a lying filter would.
+            Seccomp.install(Seccomp.Rule.denyWhen(Seccomp.Call.MADVISE, 2, Mman.MADV_POPULATE_READ, 0));
         }
         try (Userfaultfd uffd = Userfaultfd.open(flags)) {
             if (uffd.refused() != 0) {
@@ -70,6 +75,21 @@ public final class UserfaultfdChild {
             }
             SealedMap map = SealedMap.copyOf(Map.of("k", "v".repeat((int) (3 * PAGE))));
             attack(uffd, "SealedMap " + (map.isImmutable() ? "immutable" : "on ordinary memory"), map.memory());
+
+            // A guard marker (MADV_GUARD_INSTALL, 6.13+) put on a page by other code before the seal: the page
+            // cannot be faulted in, and sealed so, MADV_GUARD_REMOVE (allowed after the seal) would leave it empty
+            // for userfaultfd to fill. It must be refused, and must not crash the JVM (a direct read would).
+            MappedRegion guarded = MappedRegion.allocate(4 * PAGE);
+            int installed = LibC.madvise(guarded.address() + 2 * PAGE, PAGE, 102 /* MADV_GUARD_INSTALL */);
+            String outcome;
+            try {
+                guarded.sealReadOnly();
+                outcome = "returned";
+            } catch (RuntimeException e) {
+                outcome = e.getClass().getSimpleName() + ": " + e.getMessage();
+            }
+            System.out.println("guard marker: installed=" + name(installed) + ", sealReadOnly: " + outcome
+                + ", isSealed=" + guarded.isSealed());
         }
     }
 

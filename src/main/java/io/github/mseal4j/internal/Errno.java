@@ -142,11 +142,11 @@ public final class Errno {
      */
     private static String mmapRefused(String arguments) {
         if (arguments.contains("memfd opened read-write")) {
-            return "this kernel refuses to map a write-sealed memfd read-only and shared through a descriptor open for"
-                + " writing (Linux before 6.7, and 6.12.0 to 6.12.8, fixed by 'mm: reinstate ability to map"
-                + " write-sealed memfd mappings read-only'; stable kernels have the fix since August 2025), and no"
-                + " read-only descriptor could be opened (/proc/self/fd); or a seccomp filter or a security module"
-                + " refused the call";
+            return "Linux before 6.7 and 6.12.0 to 6.12.8 refuse to map a write-sealed memfd read-only and shared"
+                + " through a descriptor open for writing (fixed by 'mm: reinstate ability to map write-sealed memfd"
+                + " mappings read-only'; stable kernels have the fix since August 2025): the immutability probe finds"
+                + " this out, and freezes then map through a descriptor opened read-only from /proc; otherwise a"
+                + " seccomp filter or a security module refused the call";
         }
         if (arguments.contains("memfd opened read-only")) {
             return "a seccomp filter or a security module refused the call: every kernel maps a write-sealed memfd"
@@ -168,7 +168,9 @@ public final class Errno {
      * limits), and the commit limit cannot refuse it.
      */
     private static String outOfMemory(String operation, long length, String arguments) {
-        String mapCount = "vm.max_map_count (" + maxMapCount() + " mappings)";
+        String limit = maxMapCount();
+        String mapCount = "vm.max_map_count (" + (limit.equals("unknown") ? "its value unknown: /proc/sys/vm cannot be"
+            + " read just now" : limit + " mappings") + ")";
         String raise = "raise the limit: sysctl -w vm.max_map_count=<more>";
         // Only private writable memory is charged: not a shared mapping of a memfd, not PROT_NONE address space.
         boolean charged = !arguments.contains("MAP_SHARED") && arguments.contains("PROT_WRITE");

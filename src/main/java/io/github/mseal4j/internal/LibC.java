@@ -58,6 +58,10 @@ public final class LibC {
     private static final MethodHandle SYSCALL = link("syscall",
         FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
         Linker.Option.firstVariadicArg(1));
+    // The same, with five arguments after the number (statx).
+    private static final MethodHandle SYSCALL5 = link("syscall",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+        Linker.Option.firstVariadicArg(1));
 
     // void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
     // https://man7.org/linux/man-pages/man2/mmap.2.html
@@ -75,6 +79,10 @@ public final class LibC {
     // int madvise(void *addr, size_t length, int advice);  https://man7.org/linux/man-pages/man2/madvise.2.html
     private static final MethodHandle MADVISE = link("madvise",
         FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+
+    // int mincore(void *addr, size_t length, unsigned char *vec);  https://man7.org/linux/man-pages/man2/mincore.2.html
+    private static final MethodHandle MINCORE = link("mincore",
+        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
 
     // void *mremap(void *old_address, size_t old_size, size_t new_size, int flags, ... /* void *new_address */);
     // https://man7.org/linux/man-pages/man2/mremap.2.html
@@ -117,6 +125,10 @@ public final class LibC {
     // Variadic after request: the argument is a pointer, passed as a long.
     private static final MethodHandle IOCTL = link("ioctl",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+
+    // ssize_t pread(int fd, void *buf, size_t count, off_t offset);  https://man7.org/linux/man-pages/man2/pread.2.html
+    private static final MethodHandle PREAD = link("pread",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
 
     // int close(int fd);  https://man7.org/linux/man-pages/man2/close.2.html
     private static final MethodHandle CLOSE = link("close",
@@ -210,6 +222,21 @@ public final class LibC {
         int result;
         try {
             result = (int) MADVISE.invokeExact(capture, address, length, advice);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == 0 ? 0 : errno(capture);
+    }
+
+    /**
+     * {@code mincore(address, length, vector)}: 0, or the errno. The vector gets a byte per page whose lowest bit
+     * says the page is present (the shared zero page counts).
+     */
+    public static int mincore(long address, long length, long vector) {
+        MemorySegment capture = capture();
+        int result;
+        try {
+            result = (int) MINCORE.invokeExact(capture, address, length, vector);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -342,6 +369,59 @@ public final class LibC {
         return result < 0 ? -errno(capture) : (int) result;
     }
 
+    /** {@code pread(fd, address, count, offset)} into native memory: the bytes read (0 at the end), or {@code -errno}. */
+    public static long pread(int fd, long address, long count, long offset) {
+        MemorySegment capture = capture();
+        long result;
+        try {
+            result = (long) PREAD.invokeExact(capture, fd, address, count, offset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == -1 ? -errno(capture) : result;
+    }
+
+    /**
+     * {@code statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, buffer)} through {@code syscall(2)} (glibc's wrapper is
+     * 2.28+): 0, or the errno; ENOSYS where mseal4j does not know the number on this architecture. The buffer
+     * holds a {@code struct statx} (256 bytes), whose layout is the same on every architecture.
+     */
+    public static int statx(int fd, long buffer) {
+        return statx(fd, Name.EMPTY, 0x1000 /* AT_EMPTY_PATH */, buffer);
+    }
+
+    /** {@code statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, buffer)}, symbolic links followed: as {@link #statx(int, long)}. */
+    public static int statx(String path, long buffer) {
+        try (Arena arena = Arena.ofConfined()) {
+            return statx(-100 /* AT_FDCWD */, arena.allocateFrom(path), 0, buffer);
+        }
+    }
+
+    private static int statx(int fd, MemorySegment path, int flags, long buffer) {
+        long number = switch (System.getProperty("os.arch", "")) {
+            // arch/x86/entry/syscalls/syscall_64.tbl; include/uapi/asm-generic/unistd.h (arm64, riscv);
+            // the powerpc and s390 tables.
+            case "amd64", "x86_64" -> 332;
+            case "aarch64", "riscv64" -> 291;
+            case "ppc64le", "ppc64" -> 383;
+            case "s390x" -> 379;
+            default -> -1;
+        };
+        if (number < 0) {
+            return Errno.ENOSYS;
+        }
+        MemorySegment capture = capture();
+        long result;
+        try {
+            // STATX_BASIC_STATS (0x7ff): type, mode, size, times, device and inode.
+            result = (long) SYSCALL5.invokeExact(capture, number, (long) fd, path.address(), (long) flags, 0x7ffL,
+                buffer);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == 0 ? 0 : errno(capture);
+    }
+
     /** {@code close}: 0, or the errno. */
     public static int close(int fd) {
         MemorySegment capture = capture();
@@ -395,6 +475,7 @@ public final class LibC {
     /** C strings the library passes, made once. */
     private static final class Name {
         static final MemorySegment MEMFD = Arena.global().allocateFrom("mseal4j");
+        static final MemorySegment EMPTY = Arena.global().allocateFrom("");
     }
 
     private static void requireAvailable() {

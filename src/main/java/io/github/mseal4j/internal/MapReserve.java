@@ -1,9 +1,10 @@
 package io.github.mseal4j.internal;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 
@@ -19,7 +20,10 @@ import java.util.function.LongSupplier;
  * operation: after a count, the library lets itself take half of the room left above the reserve before it
  * counts again (the other half is slack for what the rest of the process maps meanwhile), and counts again at
  * least once a second while it is being asked. Far from the limit a check is a few arithmetic operations; near
- * it the counts come closer together.
+ * it the counts come closer together. The file is kept open once opened, and the limit
+ * ({@code vm.max_map_count}) read with each count only, so neither a shortage of descriptors nor the check
+ * itself costs a file open per call; where the mappings cannot be counted all the same, the last count and what
+ * the library took since decide.
  */
 public final class MapReserve {
     /** The system property that sets the reserve, a number of mappings; 0 turns the check off. */
@@ -31,8 +35,11 @@ public final class MapReserve {
     private static final Object LOCK = new Object();
 
     // Guarded by LOCK.
+    /** {@code /proc/self/maps}, kept open once it is, so a shortage of descriptors cannot stop a count. */
+    private static FileChannel maps;
     private static boolean counted;
-    private static long limit;
+    /** {@code vm.max_map_count} as last read (-1 before), kept where it cannot be read again. */
+    private static long limit = -1;
     private static long mappings;
     private static long roomAtCount;
     private static long takenSinceCount;
@@ -57,7 +64,13 @@ public final class MapReserve {
         if (Configured.RESERVE >= 0) {
             return Configured.RESERVE;
         }
-        long max = maxMapCount();
+        long max;
+        synchronized (LOCK) {
+            if (limit < 0) {
+                limit = maxMapCount();
+            }
+            max = limit;
+        }
         return max < 0 ? MINIMUM : Math.max(MINIMUM, max / 64);
     }
 
@@ -82,6 +95,12 @@ public final class MapReserve {
                 return;
             }
             if (!count(now)) {
+                // Not counted just now (no descriptor left for /proc, say): go by the last count and what the
+                // library took since, which is all that can be known; with no count ever, nothing can be.
+                if (counted && roomAtCount - takenSinceCount - newMappings < reserve) {
+                    throw refusal(operation, reserve, sealedRegions.getAsLong());
+                }
+                takenSinceCount += newMappings;
                 return;
             }
             if (roomAtCount - newMappings < reserve) {
@@ -105,19 +124,20 @@ public final class MapReserve {
         }
     }
 
-    /** Counts the process's mappings and reads the limit; false when either cannot be read. */
+    /** Counts the process's mappings and reads the limit again; false when they cannot be counted. */
     private static boolean count(long now) {
         long max = maxMapCount();
+        if (max >= 0) {
+            limit = max;
+        }
         long lines = countMappings();
-        if (max < 0 || lines < 0) {
-            counted = false;
+        if (limit < 0 || lines < 0) {
             return false;
         }
         counted = true;
         countedAt = now;
-        limit = max;
         mappings = lines;
-        roomAtCount = max - lines;
+        roomAtCount = limit - lines;
         takenSinceCount = 0;
         return true;
     }
@@ -132,14 +152,18 @@ public final class MapReserve {
             + " changed", operation, limit, mappings, regionsHeld, sealed, reserve, PROPERTY, reserve));
     }
 
-    /** The number of lines of {@code /proc/self/maps}, or -1. */
+    /** The number of lines of {@code /proc/self/maps}, read from its start through the descriptor kept; or -1. */
     private static long countMappings() {
-        try (InputStream in = Files.newInputStream(MAPS)) {
-            byte[] buffer = new byte[64 << 10];
+        try {
+            if (maps == null) {
+                maps = FileChannel.open(MAPS, StandardOpenOption.READ);
+            }
+            ByteBuffer buffer = ByteBuffer.allocate(64 << 10);
             long lines = 0;
-            for (int read; (read = in.read(buffer)) > 0; ) {
+            long position = 0;
+            for (int read; (read = maps.read(buffer.clear(), position)) > 0; position += read) {
                 for (int i = 0; i < read; i++) {
-                    if (buffer[i] == '\n') {
+                    if (buffer.get(i) == '\n') {
                         lines++;
                     }
                 }

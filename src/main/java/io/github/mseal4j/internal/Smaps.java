@@ -4,6 +4,9 @@ import io.github.mseal4j.Protection;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,6 +103,81 @@ public final class Smaps {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + MAPS, e);
         }
+    }
+
+    /**
+     * Which file is mapped at an address: the mapping (VMA) that covers it and the device and inode of its file
+     * (0 for anonymous memory).
+     */
+    public record MappedFile(long start, long end, int devMajor, int devMinor, long inode) {
+        /** True when it is a mapping of {@code file}. */
+        public boolean of(FileStat file) {
+            return devMajor == file.devMajor() && devMinor == file.devMinor() && inode == file.inode();
+        }
+    }
+
+    /** {@code PROCMAP_QUERY}, uapi/linux/fs.h (Linux 6.11): {@code _IOWR('f', 17, struct procmap_query)}. */
+    private static final long PROCMAP_QUERY = 0xC0686611L;
+    /** The flags the library opens {@code /proc} with: read-only, never blocking, never inherited. */
+    public static final int PROC_OPEN_FLAGS = Mman.O_RDONLY | Mman.O_CLOEXEC | Mman.O_NOCTTY | Mman.O_NONBLOCK;
+
+    /**
+     * The mapping that covers {@code address} and its file, as the kernel reports it: one
+     * {@code ioctl(PROCMAP_QUERY)} on {@code /proc/self/maps} (Linux 6.11+), or its text read up to that mapping
+     * on older kernels. Empty when nothing is mapped there.
+     *
+     * @throws java.io.UncheckedIOException if {@code /proc/self/maps} cannot be opened or read
+     */
+    public static Optional<MappedFile> mappedFileAt(long address) {
+        int fd = LibC.open(MAPS.toString(), PROC_OPEN_FLAGS);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment query = arena.allocate(104, 8); // struct procmap_query
+            query.set(ValueLayout.JAVA_LONG, 0, 104);
+            query.set(ValueLayout.JAVA_LONG, 16, address);
+            int result = fd < 0 ? Integer.MIN_VALUE : LibC.ioctl(fd, PROCMAP_QUERY, query.address());
+            if (result == 0) {
+                return Optional.of(new MappedFile(query.get(ValueLayout.JAVA_LONG, 24),
+                    query.get(ValueLayout.JAVA_LONG, 32), query.get(ValueLayout.JAVA_INT, 72),
+                    query.get(ValueLayout.JAVA_INT, 76), query.get(ValueLayout.JAVA_LONG, 64)));
+            }
+            if (result == -Errno.ENOENT) {
+                return Optional.empty();
+            }
+        } finally {
+            if (fd >= 0) {
+                LibC.close(fd);
+            }
+        }
+        // A kernel before 6.11 (ENOTTY), one that refuses the query, or no descriptor for it: read the text.
+        try (BufferedReader reader = Files.newBufferedReader(MAPS, StandardCharsets.ISO_8859_1)) {
+            return mappedFileAt(reader, address);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + MAPS, e);
+        }
+    }
+
+    /** {@link #mappedFileAt(long)} over maps text: {@code start-end perms offset major:minor inode path}. */
+    static Optional<MappedFile> mappedFileAt(BufferedReader reader, long address) throws IOException {
+        String line;
+        while ((line = reader.readLine()) != null) {
+            int dash = headerDash(line);
+            if (dash <= 0) {
+                continue;
+            }
+            int space = line.indexOf(' ', dash);
+            long end = Long.parseUnsignedLong(line, dash + 1, space, 16);
+            if (Long.compareUnsigned(address, end) < 0) {
+                long start = Long.parseUnsignedLong(line, 0, dash, 16);
+                if (Long.compareUnsigned(address, start) < 0) {
+                    return Optional.empty();
+                }
+                String[] fields = line.trim().split(" +", 6);
+                String[] device = fields[3].split(":");
+                return Optional.of(new MappedFile(start, end, Integer.parseInt(device[0], 16),
+                    Integer.parseInt(device[1], 16), Long.parseLong(fields[4])));
+            }
+        }
+        return Optional.empty();
     }
 
     /**

@@ -99,7 +99,7 @@ class ErrnoTest {
     @CsvSource(delimiter = ';', value = {
         "mmap; 1; PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS; refused a new mapping; the range is sealed",
         "mmap; 1; PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED|MAP_NORESERVE; the range is sealed; Linux before 6.7",
-        "mmap; 1; PROT_READ, MAP_SHARED|MAP_FIXED, memfd opened read-write; Linux before 6.7, and 6.12.0 to 6.12.8;"
+        "mmap; 1; PROT_READ, MAP_SHARED|MAP_FIXED, memfd opened read-write; Linux before 6.7 and 6.12.0 to 6.12.8;"
             + " the range is sealed",
         "mmap; 1; PROT_READ, MAP_SHARED|MAP_FIXED, memfd opened read-only; refused the call: every kernel; 6.12",
         "madvise; 1; MADV_DONTFORK; on sealed read-only private memory; the range is sealed",
