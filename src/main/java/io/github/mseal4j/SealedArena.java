@@ -1,17 +1,10 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
-import io.github.mseal4j.internal.LibC;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 
 /**
  * Packs many small allocations into a few mappings, then seals them all read-only at once: the way to seal
@@ -71,112 +64,29 @@ import java.util.function.Supplier;
 public final class SealedArena implements SegmentAllocator, AutoCloseable {
     /** The default chunk size: 1 MiB. */
     public static final long DEFAULT_CHUNK_SIZE = 1L << 20;
-    /** Reservations are this many chunks of address space (without committing memory), at most 1 GiB. */
-    private static final long CHUNKS_PER_RESERVATION = 256;
-    private static final long MAX_RESERVATION = 1L << 30;
     /** The largest chunk size: far beyond any use, and small enough that no size computed from it overflows. */
     private static final long MAX_CHUNK_SIZE = 1L << 40;
-    /** {@link Chunk#next} while sealing, and once sealed or closed: no allocation can succeed. */
-    private static final long FROZEN = -1;
 
     private enum State { BUILDING, SEALING, PART_SEALED, UNUSABLE, SEALED, CLOSED }
 
     private final long chunkSize;
-    private final long reservationSize;
     private final long pageSize;
     /** Memory in memfds, frozen by {@link #seal()}; false: anonymous memory. */
     private final boolean immutable;
     private final Object lock = new Object();
 
     // Guarded by lock, except where marked.
-    private final List<Chunk> chunks = new ArrayList<>();
-    private final List<Whole> wholes = new ArrayList<>();
-    private volatile Chunk current;  // read without the lock by allocate
-    private volatile State state = State.BUILDING;
-    /** The arena of every segment handed out while building: closing it invalidates them all at once. */
-    private Arena building;
-    /** {@link #seal()} completed, so the lists describe sealed memory (also once closed). */
+    /** The reservations, chunks and large allocations, and the steps of a seal done to them. */
+    private final ArenaChunks memory;
+    private volatile State state = State.BUILDING; // read without the lock by allocate
+    /** {@link #seal()} completed, so the memory describes sealed memory (also once closed). */
     private boolean sealedOnce;
-
-    /**
-     * A reservation in use: allocations bump {@code next} up to {@code committed}, the end of the accessible
-     * pages; {@code view} covers them; {@code end} is where the reservation ends.
-     */
-    private static final class Chunk {
-        final MappedRegion region;
-        final long base;
-        /**
-         * The offset of the next free byte. Once a seal has frozen it, it stays {@link #FROZEN}: should the seal
-         * fail, allocations resume in a new {@code Chunk} of the same region (see {@link #resumed()}).
-         */
-        final AtomicLong next = new AtomicLong();
-        volatile long committed;
-        volatile MemorySegment view;
-        /** The chunk allocations resumed in after a failed seal ({@link #resumed()}); null until then. */
-        volatile Chunk successor;
-        long end;
-        long used;
-        MemorySegment sealedView;
-        long sealedBytes;
-
-        Chunk(MappedRegion region, long committed) {
-            this.region = region;
-            this.base = region.address();
-            this.committed = committed;
-            this.end = region.byteSize();
-        }
-
-        boolean contains(long address, long byteSize) {
-            return address >= base && address + byteSize <= base + sealedBytes;
-        }
-
-        /**
-         * This chunk, for allocations to resume after a failed seal: the same region and state, a new
-         * {@code next}. An allocation that read this chunk's {@code next} and {@code committed} before the seal
-         * then fails its compare-and-set against {@link #FROZEN}, instead of succeeding against the
-         * {@code committed} it read before the seal trimmed the chunk, as it would if {@code next} were set back
-         * to the same offset.
-         */
-        Chunk resumed() {
-            Chunk fresh = new Chunk(region, committed);
-            fresh.end = end;
-            fresh.used = used;
-            fresh.next.set(used);
-            return fresh;
-        }
-
-        /** The chunk that allocations in this one resumed in after the seals that failed since; this one if none. */
-        Chunk latest() {
-            Chunk chunk = this;
-            for (Chunk next = chunk.successor; next != null; next = chunk.successor) {
-                chunk = next;
-            }
-            return chunk;
-        }
-    }
-
-    /** An allocation too large for a chunk, in a region of its own. */
-    private static final class Whole {
-        final MappedRegion region;
-        final long byteSize;
-        MemorySegment sealedView;
-
-        Whole(MappedRegion region, long byteSize) {
-            this.region = region;
-            this.byteSize = byteSize;
-        }
-
-        boolean contains(long address, long length) {
-            long start = region.address();
-            return address >= start && address + length <= start + byteSize;
-        }
-    }
 
     private SealedArena(long chunkSize, boolean immutable) {
         this.pageSize = Mseal.pageSize();
         this.chunkSize = chunkSize;
-        this.reservationSize = Math.max(chunkSize, Math.min(MAX_RESERVATION, chunkSize * CHUNKS_PER_RESERVATION));
         this.immutable = immutable;
+        this.memory = new ArenaChunks(chunkSize, pageSize, immutable);
     }
 
     /**
@@ -251,34 +161,37 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         long slack = byteAlignment > pageSize ? byteAlignment - pageSize : 0;
         if (byteSize > chunkSize - slack) {
             if (byteSize >= RegionMapping.LARGEST_MAPPING - slack) { // (chunks are far smaller: checked here only)
-                throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "an allocation of %d bytes"
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "an allocation of %d bytes"
                     + " at an alignment of %d is too large to map: %s reaches 2^48 bytes (256 TiB), more than any"
                     + " mapping made without an address hint", byteSize, byteAlignment,
                     slack > 0 ? "with the slack its alignment needs it" : "it"));
             }
-            return allocateWhole(byteSize, byteAlignment);
+            synchronized (lock) {
+                ensureBuilding();
+                return memory.allocateWhole(byteSize, byteAlignment);
+            }
         }
         while (true) {
-            Chunk chunk = current;
+            ArenaChunks.Chunk chunk = memory.current();
             if (chunk != null) {
                 long next = chunk.next.get();
-                if (next == FROZEN) {
+                if (next == ArenaChunks.FROZEN) {
                     State now = state;
-                    if (now == State.BUILDING && chunk != current) {
+                    if (now == State.BUILDING && chunk != memory.current()) {
                         continue; // a failed seal resumed allocations in a new chunk object meanwhile
                     }
                     throw frozen(now);
                 }
-                long start = alignUp(chunk.base + next, byteAlignment) - chunk.base;
+                long start = ArenaChunks.alignUp(chunk.base + next, byteAlignment) - chunk.base;
                 long end = start + byteSize;
                 if (end <= chunk.committed && chunk.next.compareAndSet(next, end)) {
                     observe();
                     MemorySegment segment = chunk.view.asSlice(start, byteSize);
                     while (!segment.scope().isAlive()) {
                         // Seals that failed replaced the views meanwhile; the allocation itself stands. It ends:
-                        // resumeAllocations links each chunk to its successor before it sets BUILDING, and a new
-                        // seal sets SEALING before it invalidates the views; so each pass that reads BUILDING finds
-                        // a newer chunk, whose view is valid unless yet another seal began (and failed) since.
+                        // a failed seal links each chunk to its successor before it sets BUILDING, and a new seal
+                        // sets SEALING before it invalidates the views; so each pass that reads BUILDING finds a
+                        // newer chunk, whose view is valid unless yet another seal began (and failed) since.
                         observe();
                         if (state != State.BUILDING) {
                             throw frozen();
@@ -292,7 +205,10 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                     continue; // lost a race with another allocation: try again
                 }
             }
-            grow(chunk, byteSize, byteAlignment);
+            synchronized (lock) {
+                ensureBuilding();
+                memory.grow(chunk, byteSize, byteAlignment, this::frozen);
+            }
         }
     }
 
@@ -307,105 +223,6 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         if (observer != null) {
             observer.run();
         }
-    }
-
-    /** Makes room for an allocation that does not fit: commits more of the reservation, or starts a new one. */
-    private void grow(Chunk seen, long byteSize, long byteAlignment) {
-        synchronized (lock) {
-            ensureBuilding();
-            Chunk chunk = current;
-            if (chunk != seen) {
-                return; // another thread already grew the arena
-            }
-            if (chunk != null) {
-                long next = chunk.next.get();
-                if (next == FROZEN) {
-                    throw frozen();
-                }
-                long end = alignUp(chunk.base + next, byteAlignment) - chunk.base + byteSize;
-                if (end <= chunk.committed) {
-                    return;
-                }
-                if (end <= chunk.end) {
-                    long committed = Math.min(chunk.end, alignUp(end, chunkSize));
-                    chunk.region.protect(chunk.committed, committed - chunk.committed, Protection.READ_WRITE);
-                    chunk.view = LibC.view(chunk.base, committed, buildingArena());
-                    chunk.committed = committed;
-                    return;
-                }
-            }
-            Chunk fresh = reserve();
-            fresh.view = LibC.view(fresh.base, fresh.committed, buildingArena());
-            chunks.add(fresh);
-            current = fresh;
-        }
-    }
-
-    /**
-     * A new reservation. An immutable one is a memfd mapped whole (its pages cost nothing until written);
-     * an anonymous one is {@code PROT_NONE} address space whose first chunk is made accessible. Nothing is
-     * left mapped if that fails.
-     */
-    private Chunk reserve() {
-        if (immutable) {
-            MappedRegion region = reserved(() -> MappedRegion.allocateAligned(reservationSize, pageSize, true));
-            return new Chunk(region, reservationSize);
-        }
-        MappedRegion region = reserved(() -> MappedRegion.reserve(reservationSize));
-        try {
-            region.protect(0, chunkSize, Protection.READ_WRITE);
-        } catch (RuntimeException e) {
-            closeAfterFailure(region, e);
-            throw e;
-        }
-        return new Chunk(region, chunkSize);
-    }
-
-    /**
-     * {@code reservation.get()}; where a process limit may have refused it (EFBIG: the memfd's size against
-     * {@code RLIMIT_FSIZE}; ENOMEM while {@code RLIMIT_AS} is set), the exception also says how much the arena
-     * reserves at a time, and how to reserve less.
-     */
-    private MappedRegion reserved(Supplier<MappedRegion> reservation) {
-        try {
-            return reservation.get();
-        } catch (SystemCallException e) {
-            boolean fileSize = e.errno() == Errno.EFBIG;
-            if (!fileSize && !(e.errno() == Errno.ENOMEM && Errno.addressSpaceLimit().endsWith(" bytes"))) {
-                throw e;
-            }
-            throw e.withNote("the arena reserves " + reservationSize + " bytes of " + (fileSize ? "file size"
-                : "address space") + " at a time (a reservation is " + CHUNKS_PER_RESERVATION + " chunks, but at"
-                + " most " + MAX_RESERVATION + " bytes and at least one chunk; the chunk here is " + chunkSize
-                + " bytes):"
-                + " SealedArena.create(chunkSize) with"
-                + " a chunk of at most 1/" + CHUNKS_PER_RESERVATION + " of the " + (fileSize ? "RLIMIT_FSIZE"
-                : "RLIMIT_AS headroom") + " keeps a reservation within it");
-        }
-    }
-
-    private static void closeAfterFailure(MappedRegion region, RuntimeException failure) {
-        try {
-            region.close();
-        } catch (RuntimeException again) {
-            failure.addSuppressed(again);
-        }
-    }
-
-    private MemorySegment allocateWhole(long byteSize, long byteAlignment) {
-        synchronized (lock) {
-            ensureBuilding();
-            MappedRegion region = MappedRegion.allocateAligned(Math.max(1, byteSize), byteAlignment, immutable);
-            wholes.add(new Whole(region, byteSize));
-            return LibC.view(region.address(), byteSize, buildingArena());
-        }
-    }
-
-    private Arena buildingArena() {
-        if (building == null) {
-            building = Arena.ofShared();
-        }
-        return building;
     }
 
     /**
@@ -450,39 +267,14 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      */
     private void prepare() {
         state = State.SEALING; // first: an allocation that finds its chunk frozen then says why
-        for (Chunk chunk : chunks) {
-            chunk.used = chunk.next.getAndSet(FROZEN);
-        }
-        if (building != null) {
-            try {
-                building.close();
-            } catch (IllegalStateException e) {
-                resumeAllocations();
-                throw new IllegalStateException("a segment of this arena is in use by a native call (for example"
-                    + " I/O into it), so the arena cannot be sealed now; nothing was changed: retry when the call"
-                    + " has returned", e);
-            }
-            building = null;
+        try {
+            memory.stopAllocating();
+        } catch (IllegalStateException busy) {
+            state = State.BUILDING; // allocations resumed: nothing was changed
+            throw busy;
         }
         try {
-            for (Chunk chunk : chunks) {
-                if (chunk.used == 0) {
-                    continue; // only empty allocations, if any: released once everything else is sealed
-                }
-                chunk.sealedBytes = alignUp(chunk.used, pageSize);
-                // Trim first: the tail ends where the mapping ends, so neither this nor the mprotect of the
-                // whole rest needs a split, which the kernel refuses at vm.max_map_count.
-                try {
-                    chunk.region.truncate(chunk.sealedBytes);
-                } finally {
-                    // Whatever happened, allocate only where the region still is mapped.
-                    chunk.end = chunk.region.byteSize();
-                    chunk.committed = Math.min(chunk.committed, chunk.end);
-                }
-                if (!immutable) {
-                    chunk.region.protect(0, chunk.sealedBytes, Protection.READ);
-                }
-            }
+            memory.trimAndProtect();
         } catch (RuntimeException e) {
             throw backToBuilding(e);
         }
@@ -491,54 +283,19 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     /** The permanent steps: seal every region read-only (freezing immutable ones). Resumable. */
     private void sealPrepared() {
         try {
-            for (Chunk chunk : chunks) {
-                if (chunk.used > 0 && chunk.sealedView == null) {
-                    chunk.sealedView = chunk.region.sealReadOnly();
-                }
-            }
-            for (Whole whole : wholes) {
-                if (whole.sealedView == null) {
-                    whole.sealedView = whole.region.sealReadOnly().asSlice(0, whole.byteSize);
-                }
-            }
+            memory.sealRegions();
         } catch (RuntimeException e) {
-            if (anythingPermanent()) {
+            if (memory.anythingPermanent()) {
                 state = State.PART_SEALED;
-                String note = "the arena is part-sealed: some of its memory is frozen or sealed for good;"
-                    + " allocate() refuses, and seal() again continues from where this stopped, which succeeds once the cause"
-                    + " above is gone";
-                throw withNote(e, note);
+                throw withNote(e, "the arena is part-sealed: some of its memory is frozen or sealed for good;"
+                    + " allocate() refuses, and seal() again continues from where this stopped, which succeeds once"
+                    + " the cause above is gone");
             }
             throw backToBuilding(e);
         }
-        for (Chunk chunk : chunks) {
-            if (chunk.used == 0 && chunk.sealedView == null) {
-                try {
-                    chunk.region.close();
-                } catch (RuntimeException e) {
-                    // Nothing of it was handed out but empty views; a reservation left mapped is only address space.
-                    System.getLogger("io.github.mseal4j").log(System.Logger.Level.WARNING,
-                        "mseal4j: an empty arena reservation could not be unmapped: " + e.getMessage());
-                }
-                chunk.sealedView = MemorySegment.ofAddress(chunk.base).asReadOnly();
-            }
-        }
+        memory.releaseEmpty();
         state = State.SEALED;
         sealedOnce = true;
-    }
-
-    private boolean anythingPermanent() {
-        for (Chunk chunk : chunks) {
-            if (chunk.used > 0 && chunk.region.sealedOrFreezing()) {
-                return true;
-            }
-        }
-        for (Whole whole : wholes) {
-            if (whole.region.sealedOrFreezing()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
@@ -548,29 +305,14 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      * exception says so.
      */
     private RuntimeException backToBuilding(RuntimeException failure) {
-        boolean writable = true;
-        for (Chunk chunk : chunks) {
-            try {
-                if (!immutable && chunk.used > 0) {
-                    chunk.region.protect(0, chunk.sealedBytes, Protection.READ_WRITE);
-                }
-            } catch (RuntimeException again) {
-                failure.addSuppressed(again);
-            }
-            writable &= chunk.region.writableThroughout(0, chunk.committed);
-        }
-        // (A large allocation's region gets no new view: its segment stays invalidated, and a retry seals it
-        // from whatever state its own rollback left, its data safe in memory or, immutable, in the file.)
-        if (!writable) {
+        if (!memory.makeWritable(failure)) {
             state = State.UNUSABLE;
             return withNote(failure, "the arena is unusable: the kernel refused to undo the steps before the"
                 + " failure as well (see the suppressed exceptions), so some of its memory can no longer be written;"
                 + " nothing more is handed out over it, allocate() and seal() refuse, and close() releases it");
         }
-        for (Chunk chunk : chunks) {
-            chunk.sealedBytes = 0;
-        }
-        resumeAllocations();
+        memory.resume();
+        state = State.BUILDING;
         return failure;
     }
 
@@ -579,22 +321,6 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             return failure.withNote(note);
         }
         return new IllegalStateException(e.getMessage() + "; " + note, e);
-    }
-
-    /** Allocations resume where they stopped, in {@linkplain Chunk#resumed() new chunk objects} with new views. */
-    private void resumeAllocations() {
-        Chunk was = current;
-        for (int i = 0; i < chunks.size(); i++) {
-            Chunk old = chunks.get(i);
-            Chunk fresh = old.resumed();
-            fresh.view = LibC.view(fresh.base, fresh.committed, buildingArena());
-            old.successor = fresh; // for an allocation made before the seal that is still taking its view
-            chunks.set(i, fresh);
-            if (old == was) {
-                current = fresh;
-            }
-        }
-        state = State.BUILDING;
     }
 
     /**
@@ -606,10 +332,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      */
     public boolean isSealed() {
         synchronized (lock) {
-            if (!sealCompleted()) {
-                return false;
-            }
-            return everyRegion(MappedRegion::isSealed);
+            return sealCompleted() && memory.everyRegion(MappedRegion::isSealed);
         }
     }
 
@@ -622,26 +345,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      */
     public boolean isImmutable() {
         synchronized (lock) {
-            if (!immutable || !sealCompleted()) {
-                return false;
-            }
-            return everyRegion(MappedRegion::isImmutable);
+            return immutable && sealCompleted() && memory.everyRegion(MappedRegion::isImmutable);
         }
-    }
-
-    /** True when the kernel says {@code test} of every region that holds allocations (each reads smaps). */
-    private boolean everyRegion(Predicate<MappedRegion> test) {
-        for (Chunk chunk : chunks) {
-            if (chunk.used > 0 && !test.test(chunk.region)) {
-                return false;
-            }
-        }
-        for (Whole whole : wholes) {
-            if (!test.test(whole.region)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** {@link #seal()} completed: the arena is sealed, or was before it was closed. */
@@ -665,24 +370,19 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
         }
         long address = building.address();
         long length = building.byteSize();
+        MemorySegment view;
         synchronized (lock) {
             if (!sealCompleted()) {
                 throw state == State.PART_SEALED || state == State.UNUSABLE ? frozen()
                     : new IllegalStateException("the arena is not sealed yet");
             }
-            for (Chunk chunk : chunks) {
-                if (chunk.sealedView != null && chunk.contains(address, length)) {
-                    return chunk.sealedView.asSlice(address - chunk.base, length);
-                }
-            }
-            for (Whole whole : wholes) {
-                if (whole.contains(address, length)) {
-                    return whole.sealedView.asSlice(address - whole.region.address(), length);
-                }
-            }
+            view = memory.sealedView(address, length);
         }
-        throw new IllegalArgumentException("not memory of this arena: " + Errno.hex(address) + ", " + length
-            + " bytes");
+        if (view == null) {
+            throw new IllegalArgumentException("not memory of this arena: " + Errno.hex(address) + ", " + length
+                + " bytes");
+        }
+        return view;
     }
 
     /**
@@ -700,62 +400,28 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             if (state == State.CLOSED) {
                 return;
             }
-            if (building != null) {
-                try {
-                    building.close();
-                } catch (IllegalStateException e) {
-                    throw new IllegalStateException("a segment of this arena is in use by a native call (for"
-                        + " example I/O into it), so the arena cannot be closed now; retry when the call has"
-                        + " returned", e);
-                }
-                building = null;
-            }
+            memory.closeBuilding();
             boolean wasSealed = state == State.SEALED;
             state = State.CLOSED;
-            RuntimeException failure = null;
-            for (Chunk chunk : chunks) {
-                chunk.next.set(FROZEN);
-                failure = closeCollecting(chunk.region, failure);
-            }
-            for (Whole whole : wholes) {
-                failure = closeCollecting(whole.region, failure);
-            }
-            if (!wasSealed) {
-                chunks.clear();
-                wholes.clear();
-            }
+            RuntimeException failure = memory.closeAll(wasSealed);
             if (failure != null) {
                 throw failure;
             }
         }
     }
 
-    private static RuntimeException closeCollecting(MappedRegion region, RuntimeException failure) {
-        try {
-            region.close();
-        } catch (RuntimeException e) {
-            if (failure == null) {
-                return e;
-            }
-            failure.addSuppressed(e);
-        }
-        return failure;
-    }
-
     /** The number of kernel mappings (regions) the arena has made so far; for budgets and tests. */
     int regionCount() {
         synchronized (lock) {
-            return chunks.size() + wholes.size();
+            return memory.regionCount();
         }
     }
 
     @Override
     public String toString() {
         synchronized (lock) {
-            // Regions mapped now: a completed seal released the reservations that held nothing.
-            long regions = wholes.size() + chunks.stream().filter(chunk -> chunk.used > 0 || !sealCompleted()).count();
             return String.format(Locale.ROOT, "SealedArena[%s, chunk %d bytes, %d regions%s]",
-                immutable ? "immutable" : "anonymous", chunkSize, regions,
+                immutable ? "immutable" : "anonymous", chunkSize, memory.regionsMapped(sealCompleted()),
                 switch (state) {
                     case CLOSED -> ", closed";
                     case SEALED -> ", " + Sealing.sealedLabel();
@@ -785,9 +451,5 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             case SEALING, BUILDING -> "the arena is being sealed: no more allocations";
             default -> "the arena is sealed: no more allocations";
         });
-    }
-
-    private static long alignUp(long value, long alignment) {
-        return (value + alignment - 1) & -alignment;
     }
 }
