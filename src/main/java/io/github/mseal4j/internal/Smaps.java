@@ -158,23 +158,28 @@ public final class Smaps {
 
     /** {@link #mappedFileAt(long)} over maps text: {@code start-end perms offset major:minor inode path}. */
     static Optional<MappedFile> mappedFileAt(BufferedReader reader, long address) throws IOException {
+        return lineAt(reader, address).map(line -> {
+            int dash = headerDash(line);
+            String[] fields = line.trim().split(" +", 6);
+            String[] device = fields[3].split(":");
+            return new MappedFile(Long.parseUnsignedLong(line, 0, dash, 16),
+                Long.parseUnsignedLong(line, dash + 1, line.indexOf(' ', dash), 16), Integer.parseInt(device[0], 16),
+                Integer.parseInt(device[1], 16), Long.parseLong(fields[4]));
+        });
+    }
+
+    /** The line of maps text whose mapping covers {@code address}; read only up to it (they come in address order). */
+    private static Optional<String> lineAt(BufferedReader reader, long address) throws IOException {
         String line;
         while ((line = reader.readLine()) != null) {
             int dash = headerDash(line);
             if (dash <= 0) {
                 continue;
             }
-            int space = line.indexOf(' ', dash);
-            long end = Long.parseUnsignedLong(line, dash + 1, space, 16);
+            long end = Long.parseUnsignedLong(line, dash + 1, line.indexOf(' ', dash), 16);
             if (Long.compareUnsigned(address, end) < 0) {
                 long start = Long.parseUnsignedLong(line, 0, dash, 16);
-                if (Long.compareUnsigned(address, start) < 0) {
-                    return Optional.empty();
-                }
-                String[] fields = line.trim().split(" +", 6);
-                String[] device = fields[3].split(":");
-                return Optional.of(new MappedFile(start, end, Integer.parseInt(device[0], 16),
-                    Integer.parseInt(device[1], 16), Long.parseLong(fields[4])));
+                return Long.compareUnsigned(address, start) < 0 ? Optional.empty() : Optional.of(line);
             }
         }
         return Optional.empty();
@@ -225,21 +230,10 @@ public final class Smaps {
 
     /** {@link #protectionAt(long)} over maps text. */
     static Optional<Protection> protectionAt(BufferedReader reader, long address) throws IOException {
-        String line;
-        while ((line = reader.readLine()) != null) {
-            int dash = headerDash(line);
-            if (dash <= 0) {
-                continue;
-            }
-            int space = line.indexOf(' ', dash);
-            long end = Long.parseUnsignedLong(line, dash + 1, space, 16);
-            if (Long.compareUnsigned(address, end) < 0) { // mappings come in address order
-                long start = Long.parseUnsignedLong(line, 0, dash, 16);
-                return Long.compareUnsigned(address, start) < 0 ? Optional.empty()
-                    : Optional.of(new Vma(start, end, line.substring(space + 1, space + 5), List.of()).protection());
-            }
-        }
-        return Optional.empty();
+        return lineAt(reader, address).map(line -> {
+            int space = line.indexOf(' ', headerDash(line));
+            return new Vma(0, 0, line.substring(space + 1, space + 5), List.of()).protection();
+        });
     }
 
     /** The mappings that overlap {@code [start, end)}, in address order. */

@@ -112,6 +112,36 @@ class SmapsTest {
     }
 
     @Test
+    void theFileAtAnAddressIsItsMappingsDeviceAndInode() throws IOException {
+        assertEquals(java.util.Optional.of(new Smaps.MappedFile(0x7f0000006000L, 0x7f0000007000L, 0, 1, 7)),
+            Smaps.mappedFileAt(new BufferedReader(new StringReader(MAPS)), 0x7f0000006abcL));
+        assertEquals(java.util.Optional.of(new Smaps.MappedFile(0x7f0000002000L, 0x7f0000003000L, 0, 0, 0)),
+            Smaps.mappedFileAt(new BufferedReader(new StringReader(MAPS)), 0x7f0000002000L), "anonymous memory");
+        assertEquals(java.util.Optional.empty(), Smaps.mappedFileAt(new BufferedReader(new StringReader(MAPS)),
+            0x7f0000004000L), "the gap");
+    }
+
+    /** The kernel's answer for this process, by PROCMAP_QUERY (6.11+) or the text: a memfd mapped here is found. */
+    @Test
+    void theFileMappedHereIsTheOneTheKernelReports() {
+        long page = io.github.mseal4j.Mseal.pageSize();
+        int fd = LibC.memfdCreate(Mman.MFD_CLOEXEC);
+        try {
+            LibC.ftruncate(fd, page);
+            long at = LibC.mmap(0, page, Mman.PROT_READ, Mman.MAP_SHARED, fd, 0);
+            try {
+                Smaps.MappedFile mapped = Smaps.mappedFileAt(at).orElseThrow();
+                assertTrue(mapped.of(FileStat.of(fd)) && mapped.start() == at && mapped.end() == at + page,
+                    mapped + " against " + FileStat.of(fd));
+            } finally {
+                LibC.munmap(at, page);
+            }
+        } finally {
+            LibC.close(fd);
+        }
+    }
+
+    @Test
     void theLayoutCountsMappingsAndFindsTheLargestGapBelowTheBound() throws IOException {
         Smaps.Layout layout = Smaps.layout(new BufferedReader(new StringReader(MAPS)), 1L << 47);
         assertEquals(5, layout.mappings());
