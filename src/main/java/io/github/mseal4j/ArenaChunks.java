@@ -265,6 +265,28 @@ final class ArenaChunks {
         }
     }
 
+    /**
+     * The bytes a seal would seal now, for the budget: every chunk in use (allocated bytes, in whole pages) and
+     * every region of its own, not sealed yet. Read before the seal stops allocations, so an allocation racing it
+     * can still add a page the check did not see; the regions' own checks, under the same permit, count those.
+     */
+    long bytesToSeal() {
+        long bytes = 0;
+        for (Chunk chunk : chunks) {
+            long next = chunk.next.get();
+            long used = next == FROZEN ? chunk.used : next;
+            if (chunk.sealedView == null && used > 0) {
+                bytes += alignUp(used, pageSize);
+            }
+        }
+        for (Whole whole : wholes) {
+            if (whole.sealedView == null) {
+                bytes += alignUp(whole.byteSize, pageSize);
+            }
+        }
+        return bytes;
+    }
+
     /** The permanent steps: seal every region read-only (freezing immutable ones). Resumable. */
     void sealRegions() {
         for (Chunk chunk : chunks) {

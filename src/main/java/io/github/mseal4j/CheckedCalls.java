@@ -322,6 +322,24 @@ final class CheckedCalls {
     }
 
     /**
+     * Writes all of {@code data} (native memory) into file {@code fd} at {@code offset}, with as many
+     * {@code pwrite} calls as it takes. A write that makes no progress is an error: a file of the library's own
+     * never ends early.
+     */
+    static void writeFile(int fd, MemorySegment data, long offset) {
+        for (long done = 0; done < data.byteSize(); ) {
+            long written = LibC.pwrite(fd, data.asSlice(done, Math.min(data.byteSize() - done, 1L << 30)),
+                offset + done);
+            if (written <= 0) {
+                throw written == 0 ? new IllegalStateException("pwrite(memfd " + fd + ") wrote nothing at " + (offset
+                    + done)) : new SystemCallException("pwrite", 0, data.byteSize() - done, "memfd " + fd + ", offset "
+                    + (offset + done), (int) -written);
+            }
+            done += written;
+        }
+    }
+
+    /**
      * {@code ftruncate(fd, size)}, checked with {@code lseek(SEEK_END)}: a file mapped past its end faults every
      * access (SIGBUS), so it must be known to have the size it was given.
      */

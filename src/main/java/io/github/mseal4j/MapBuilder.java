@@ -78,13 +78,13 @@ final class MapBuilder {
     MapBuilder() {
     }
 
-/** As {@link SealedMap.Builder#put(byte[], byte[])}. */
+    /** As {@link SealedMap.Builder#put(byte[], byte[])}. */
     MapBuilder put(byte[] key, byte[] value) {
         return put(MemorySegment.ofArray(Objects.requireNonNull(key, "key")),
             MemorySegment.ofArray(Objects.requireNonNull(value, "value")));
     }
 
-/** As {@link SealedMap.Builder#put(String, String)}. */
+    /** As {@link SealedMap.Builder#put(String, String)}. */
     MapBuilder put(String key, String value) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
@@ -139,7 +139,7 @@ final class MapBuilder {
         return (high & 0x8080808080808080L) == 0;
     }
 
-/** As {@link SealedMap.Builder#put(MemorySegment, MemorySegment)}. */
+    /** As {@link SealedMap.Builder#put(MemorySegment, MemorySegment)}. */
     MapBuilder put(MemorySegment key, MemorySegment value) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
@@ -200,12 +200,76 @@ final class MapBuilder {
         return key instanceof byte[] bytes ? MemorySegment.ofArray(bytes) : (MemorySegment) key;
     }
 
-/** As {@link SealedMap.Builder#build()}. */
+    /** As {@link SealedMap.Builder#build()}. */
     SealedMap build() {
         ensureUnspent();
         if (Sealing.byKernel()) {
             CheckedCalls.msealStillWorks(); // refuses before anything is mapped
         }
+        Sizes sizes = sizes();
+        boolean immutable = Mseal.immutableExpected();
+        long pageSize = Mseal.pageSize();
+        SealedMap map;
+        try (var _ = SealCounters.budget(Mseal.support().available()
+                ? Math.max(pageSize, (sizes.total + pageSize - 1) & -pageSize) : 0)) {
+            MappedRegion region = immutable ? MappedRegion.allocateAligned(sizes.total, pageSize, true)
+                : MappedRegion.allocate(sizes.total);
+            // Drawn now, after every key is in: nothing seen while they were put can tell anything about it.
+            TableHash table = TableHash.random(SEEDS);
+            try {
+                populate(region, immutable);
+                long entriesEnd = layOut(region.unscopedView(), table, sizes);
+                MemorySegment sealed = region.sealReadOnly(true);
+                map = new SealedMap(sealed, table, sizes.capacity, count, entriesEnd, sizes.allUtf8, immutable, true, null);
+            } catch (RuntimeException | Error e) {
+                try {
+                    region.close(); // unmaps whatever is not sealed; the builder stays as it was
+                } catch (RuntimeException again) {
+                    e.addSuppressed(again);
+                }
+                throw e;
+            }
+        }
+        spend();
+        return map;
+    }
+
+    /** As {@link SealedMap.Builder#build(Arena)}. */
+    SealedMap build(Arena arena) {
+        ensureUnspent();
+        ArenaLifetime.check(arena); // before anything is mapped
+        Sizes sizes = sizes();
+        TableHash table = TableHash.random(SEEDS);
+        long[] entriesEnd = new long[1];
+        ArenaLifetime.Frozen frozen;
+        try {
+            frozen = ArenaLifetime.freeze(sizes.total,
+                MemfdFreeze.Contents.writtenBy(memory -> entriesEnd[0] = layOut(memory, table, sizes)), null, arena);
+        } catch (java.io.IOException e) {
+            throw new AssertionError("laying a map out reads no file", e);
+        }
+        SealedMap map = new SealedMap(frozen.segment(), table, sizes.capacity, count, entriesEnd[0], sizes.allUtf8,
+            frozen.immutable(), false, frozen.file());
+        spend();
+        return map;
+    }
+
+    /** The builder's entries go nowhere else: its staging memory is freed. */
+    private void spend() {
+        spent = true;
+        if (release != null) {
+            release.clean();
+        }
+        keys = null;
+        values = null;
+        block = MemorySegment.NULL;
+    }
+
+    /** What a build lays out: the table's capacity, where it ends, the bytes in all, and whether all is UTF-8. */
+    private record Sizes(long capacity, long tableEnd, long total, boolean allUtf8) {
+    }
+
+    private Sizes sizes() {
         // At most half full: the smallest power of two of at least twice the entries.
         long capacity = Math.max(2, Long.highestOneBit(2L * count - 1) << 1);
         long tableEnd = HEADER_BYTES + capacity * 8;
@@ -219,66 +283,48 @@ final class MapBuilder {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("the map would exceed " + Long.MAX_VALUE + " bytes", e);
         }
-        boolean immutable = Mseal.immutableExpected();
-        long pageSize = Mseal.pageSize();
-        MappedRegion region = immutable ? MappedRegion.allocateAligned(total, pageSize, true)
-            : MappedRegion.allocate(total);
-        SealedMap map;
-        // Drawn now, after every key is in: nothing seen while they were put can tell anything about it.
-        TableHash table = TableHash.random(SEEDS);
+        return new Sizes(capacity, tableEnd, total, allUtf8);
+    }
+
+    /**
+     * Writes the map ({@link MapLayout}) into {@code memory}, zeroed and at least {@code sizes.total} bytes;
+     * returns where the entries end.
+     */
+    private long layOut(MemorySegment memory, TableHash table, Sizes sizes) {
+        long capacity = sizes.capacity;
         int shift = 64 - Long.numberOfTrailingZeros(capacity);
-        try {
-            MemorySegment memory = region.unscopedView();
-            populate(region, immutable);
-            memory.set(LONG, 0, MAGIC);
-            memory.set(LONG, 8, count);
-            memory.set(LONG, 16, capacity);
-            memory.set(LONG, 32, allUtf8 ? ALL_UTF8 : 0);
-            long entry = tableEnd;
-            for (int i = 0; i < count; i++) {
-                memory.set(INT, entry, keyLength[i]);
-                memory.set(INT, entry + 4, flags[i] & VALUE_ASCII);
-                memory.set(LONG, entry + 8, valueLength[i]);
-                long at = entry + ENTRY_HEADER_BYTES;
-                long tableHash;
-                if (keys[i] instanceof byte[] bytes) {
-                    MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, at, bytes.length);
-                    tableHash = table.hash(bytes);
-                } else {
-                    MemorySegment.copy((MemorySegment) keys[i], 0, memory, at, keyLength[i]);
-                    tableHash = table.hash((MemorySegment) keys[i], 0, keyLength[i]);
-                }
-                write(memory, at + keyLength[i], values[i], valueLength[i], (flags[i] & VALUE_ASCII) != 0);
-                long slot = tableHash >>> shift;
-                for (long probes = 0; memory.get(LONG, HEADER_BYTES + slot * 8) != 0; probes++) {
-                    if (probes == capacity) { // at most half full: only a write from elsewhere fills it
-                        throw new IllegalStateException("the map's memory was written by someone else while it"
-                            + " was being built: its table has no empty slot left");
-                    }
-                    slot = (slot + 1) & (capacity - 1);
-                }
-                memory.set(LONG, HEADER_BYTES + slot * 8, tagOf(tableHash) << TAG_SHIFT | entry >>> 3);
-                entry += entryBytes(keyLength[i], valueLength[i]);
+        memory.set(LONG, 0, MAGIC);
+        memory.set(LONG, 8, count);
+        memory.set(LONG, 16, capacity);
+        memory.set(LONG, 32, sizes.allUtf8 ? ALL_UTF8 : 0);
+        long entry = sizes.tableEnd;
+        for (int i = 0; i < count; i++) {
+            memory.set(INT, entry, keyLength[i]);
+            memory.set(INT, entry + 4, flags[i] & VALUE_ASCII);
+            memory.set(LONG, entry + 8, valueLength[i]);
+            long at = entry + ENTRY_HEADER_BYTES;
+            long tableHash;
+            if (keys[i] instanceof byte[] bytes) {
+                MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, at, bytes.length);
+                tableHash = table.hash(bytes);
+            } else {
+                MemorySegment.copy((MemorySegment) keys[i], 0, memory, at, keyLength[i]);
+                tableHash = table.hash((MemorySegment) keys[i], 0, keyLength[i]);
             }
-            memory.set(LONG, 24, entry);
-            MemorySegment sealed = region.sealReadOnly(true);
-            map = new SealedMap(sealed, table, capacity, count, entry, allUtf8, immutable);
-        } catch (RuntimeException | Error e) {
-            try {
-                region.close(); // unmaps whatever is not sealed; the builder stays as it was
-            } catch (RuntimeException again) {
-                e.addSuppressed(again);
+            write(memory, at + keyLength[i], values[i], valueLength[i], (flags[i] & VALUE_ASCII) != 0);
+            long slot = tableHash >>> shift;
+            for (long probes = 0; memory.get(LONG, HEADER_BYTES + slot * 8) != 0; probes++) {
+                if (probes == capacity) { // at most half full: only a write from elsewhere fills it
+                    throw new IllegalStateException("the map's memory was written by someone else while it"
+                        + " was being built: its table has no empty slot left");
+                }
+                slot = (slot + 1) & (capacity - 1);
             }
-            throw e;
+            memory.set(LONG, HEADER_BYTES + slot * 8, tagOf(tableHash) << TAG_SHIFT | entry >>> 3);
+            entry += entryBytes(keyLength[i], valueLength[i]);
         }
-        spent = true;
-        if (release != null) {
-            release.clean();
-        }
-        keys = null;
-        values = null;
-        block = MemorySegment.NULL;
-        return map;
+        memory.set(LONG, 24, entry);
+        return entry;
     }
 
     /**

@@ -324,6 +324,8 @@ public final class MappedRegion implements AutoCloseable {
      *     and the {@linkplain SealPolicy policy} is strict
      * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
      *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     * @throws IllegalStateException if it would seal more than the budget for memory sealed for good allows
+     *     ({@code -Dio.github.mseal4j.maxSealedBytes}); nothing is changed
      * @throws SystemCallException if {@code mseal} fails
      * @see #seal(long, long)
      */
@@ -340,7 +342,9 @@ public final class MappedRegion implements AutoCloseable {
         synchronized (lock) {
             ensureOpen();
             MapReserve.ensureRoom("mseal", 2, SEALED_REGIONS); // a region merged with a neighbour splits off
-            pages.mseal(0, pages.count(), byKernel, null);
+            try (var _ = budget(byKernel, 0, pages.count())) {
+                pages.mseal(0, pages.count(), byKernel, null);
+            }
         }
     }
 
@@ -368,6 +372,8 @@ public final class MappedRegion implements AutoCloseable {
      *     and the {@linkplain SealPolicy policy} is strict
      * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
      *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     * @throws IllegalStateException if it would seal more than the budget for memory sealed for good allows
+     *     ({@code -Dio.github.mseal4j.maxSealedBytes}); nothing is changed
      * @throws SystemCallException if {@code mseal} fails; with ENOMEM the range may be partly sealed
      */
     public void seal(long offset, long byteSize) {
@@ -386,8 +392,15 @@ public final class MappedRegion implements AutoCloseable {
         synchronized (lock) {
             ensureOpen();
             MapReserve.ensureRoom("mseal", 2, SEALED_REGIONS);
-            pages.mseal(from, to, byKernel, null);
+            try (var _ = budget(byKernel, from, to)) {
+                pages.mseal(from, to, byKernel, null);
+            }
         }
+    }
+
+    /** The budget's permit to seal pages {@code [from, to)}: only those not sealed yet count. */
+    private SealCounters.Permit budget(boolean byKernel, long from, long to) {
+        return SealCounters.budget(byKernel ? pages.unsealedBytes(from, to) : 0);
     }
 
     private void checkNotImmutable() {
@@ -425,6 +438,8 @@ public final class MappedRegion implements AutoCloseable {
      *     and the {@linkplain SealPolicy policy} is strict
      * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
      *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     * @throws IllegalStateException if it would seal more than the budget for memory sealed for good allows
+     *     ({@code -Dio.github.mseal4j.maxSealedBytes}); nothing is changed
      * @throws SystemCallException if a system call fails ({@code mprotect}, {@code mseal}; for an immutable
      *     region also {@code mmap}, {@code fcntl}, {@code madvise}, {@code mlock})
      * @throws IllegalStateException also if the kernel reported a seal (of the memory, or of an immutable
@@ -443,12 +458,14 @@ public final class MappedRegion implements AutoCloseable {
                 return sealedReadOnlyView;
             }
             MapReserve.ensureRoom(freeze != null ? "freezing a region" : "sealReadOnly", 2, SEALED_REGIONS);
-            if (freeze != null) {
-                freeze.freeze(pages, this::revokeSegments, populate);
-            } else {
-                sealPrivateReadOnly(byKernel);
+            try (var _ = budget(byKernel || freeze != null, 0, pages.count())) {
+                if (freeze != null) {
+                    freeze.freeze(pages, this::revokeSegments, populate);
+                } else {
+                    sealPrivateReadOnly(byKernel);
+                }
             }
-            sealedReadOnlyView = LibC.foreverView(address, pages.byteSize()).asReadOnly();
+            sealedReadOnlyView = pages.sealedView().asReadOnly();
             return sealedReadOnlyView;
         }
     }

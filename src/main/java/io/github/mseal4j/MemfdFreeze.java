@@ -1,13 +1,18 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.Events;
 import io.github.mseal4j.internal.FileStat;
 import io.github.mseal4j.internal.LibC;
+import io.github.mseal4j.internal.MapReserve;
 import io.github.mseal4j.internal.Mman;
 import io.github.mseal4j.internal.PageMap;
 import io.github.mseal4j.internal.PageMap.Page;
 import io.github.mseal4j.internal.PageMap.Run;
 import io.github.mseal4j.internal.Smaps;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -195,26 +200,7 @@ final class MemfdFreeze {
      * placeholder again, and a retry starts from the file's seal.
      */
     private void checkMapped(Region region, boolean throughOwnDescriptor) {
-        String wrong;
-        try {
-            Optional<Smaps.MappedFile> mapped = Smaps.mappedFileAt(address);
-            int writable = throughOwnDescriptor ? LibC.mprotect(address, byteSize, Mman.PROT_READ | Mman.PROT_WRITE)
-                : Errno.EACCES;
-            if (writable == 0) {
-                LibC.mprotect(address, byteSize, Mman.PROT_READ);
-            }
-            wrong = mapped.isEmpty() || !mapped.get().of(file) || mapped.get().start() > address
-                || mapped.get().end() < address + byteSize ? "the mapping is of another file ("
-                    + mapped.map(m -> String.format(Locale.ROOT, "%02x:%02x %d", m.devMajor(), m.devMinor(),
-                        m.inode())).orElse("none") + ") than the region's (" + file.identity() + ")"
-                : writable == 0 ? "the region's file is not sealed against writing: mprotect(PROT_READ|PROT_WRITE) of"
-                    + " its read-only mapping succeeded"
-                : writable != Errno.EACCES ? "mprotect(PROT_READ|PROT_WRITE) of the read-only mapping answered "
-                    + Errno.name(writable) + " instead of EACCES, so the file's seal cannot be confirmed"
-                : null;
-        } catch (RuntimeException e) {
-            wrong = "which file is mapped cannot be checked (" + e.getMessage() + ")";
-        }
+        String wrong = mappedWrongly(address, byteSize, file, throughOwnDescriptor);
         if (wrong == null) {
             return;
         }
@@ -226,6 +212,32 @@ final class MemfdFreeze {
             + " (the memfd's descriptor number was pointed elsewhere by other code in the process, dup2 say);"
             + " nothing is reported immutable, the region's pages are inaccessible, and sealReadOnly() again maps"
             + " and checks anew");
+    }
+
+    /**
+     * What is wrong with the read-only mapping of {@code [address, address + length)}, or null: it must be of
+     * {@code file} and, made through the memfd's own writable descriptor, refuse to become writable (EACCES).
+     */
+    private static String mappedWrongly(long address, long length, FileStat file, boolean throughOwnDescriptor) {
+        try {
+            Optional<Smaps.MappedFile> mapped = Smaps.mappedFileAt(address);
+            int writable = throughOwnDescriptor ? LibC.mprotect(address, length, Mman.PROT_READ | Mman.PROT_WRITE)
+                : Errno.EACCES;
+            if (writable == 0) {
+                LibC.mprotect(address, length, Mman.PROT_READ);
+            }
+            return mapped.isEmpty() || !mapped.get().of(file) || mapped.get().start() > address
+                || mapped.get().end() < address + length ? "the mapping is of another file ("
+                    + mapped.map(m -> String.format(Locale.ROOT, "%02x:%02x %d", m.devMajor(), m.devMinor(),
+                        m.inode())).orElse("none") + ") than the memfd's (" + file.identity() + ")"
+                : writable == 0 ? "the file is not sealed against writing: mprotect(PROT_READ|PROT_WRITE) of its"
+                    + " read-only mapping succeeded"
+                : writable != Errno.EACCES ? "mprotect(PROT_READ|PROT_WRITE) of the read-only mapping answered "
+                    + Errno.name(writable) + " instead of EACCES, so the file's seal cannot be confirmed"
+                : null;
+        } catch (RuntimeException e) {
+            return "which file is mapped cannot be checked (" + e.getMessage() + ")";
+        }
     }
 
     /**
@@ -330,6 +342,232 @@ final class MemfdFreeze {
         }
         if (options.contains(MappingOption.LOCKED)) {
             CheckedCalls.check(LibC.mlock(address, byteSize), "mlock", address, byteSize, "");
+        }
+    }
+
+    /**
+     * What goes into a {@linkplain #freezeNew fresh freeze}: into its memfd, or, where immutable memory is not
+     * available, into the ordinary memory that takes its place.
+     */
+    interface Contents {
+        /** Writes the file's bytes, {@code length} of them (the file is {@code size} bytes, a multiple of pages). */
+        void write(int fd, long length, long size) throws IOException;
+
+        /** Writes the same bytes into {@code memory}, writable, zeroed, of the file's size. */
+        void write(MemorySegment memory) throws IOException;
+
+        /** A copy of {@code data}, written with {@code pwrite} (heap data through a small native buffer). */
+        static Contents copyOf(MemorySegment data) {
+            return new Contents() {
+                @Override
+                public void write(int fd, long length, long size) {
+                    if (data.isNative()) {
+                        CheckedCalls.writeFile(fd, data, 0);
+                        return;
+                    }
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment buffer = arena.allocate(Math.min(length, COPY_BUFFER), 8);
+                        for (long done = 0; done < length; done += buffer.byteSize()) {
+                            MemorySegment part = buffer.asSlice(0, Math.min(buffer.byteSize(), length - done));
+                            MemorySegment.copy(data, done, part, 0, part.byteSize());
+                            CheckedCalls.writeFile(fd, part, done);
+                        }
+                    }
+                }
+
+                @Override
+                public void write(MemorySegment memory) {
+                    MemorySegment.copy(data, 0, memory, 0, data.byteSize());
+                }
+            };
+        }
+
+        /**
+         * Bytes written by {@code writer} into a shared writable mapping of the file (the whole file, faulted in
+         * as the writer touches it), unmapped again before the file is sealed. For contents laid out in place.
+         */
+        static Contents writtenBy(Writer writer) {
+            return new Contents() {
+                @Override
+                public void write(int fd, long length, long size) throws IOException {
+                    writeThroughMapping(writer, fd, size);
+                }
+
+                @Override
+                public void write(MemorySegment memory) throws IOException {
+                    writer.write(memory);
+                }
+            };
+        }
+
+        private static void writeThroughMapping(Writer writer, int fd, long size) throws IOException {
+            long at = LibC.mmap(0, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, fd, 0);
+            if (LibC.failed(at) || at == 0) {
+                throw at == 0 ? new IllegalStateException("mmap(0x0, " + size + ", PROT_READ|PROT_WRITE,"
+                    + " MAP_SHARED, memfd) returned 0x0: nothing was mapped") : new SystemCallException("mmap",
+                    0, size, "PROT_READ|PROT_WRITE, MAP_SHARED, memfd " + fd, (int) -at);
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                // No fork()ed child may keep a writable mapping of the file: it would make the seal fail.
+                CheckedCalls.check(LibC.madvise(at, size, Mman.MADV_DONTFORK), "madvise", at, size,
+                    "MADV_DONTFORK");
+                // A hint, whose refusal (before Linux 5.14) costs only speed: the file's pages in one call, rather
+                // than a fault per page as the writer touches them.
+                LibC.madvise(at, size, Mman.MADV_POPULATE_WRITE);
+                writer.write(LibC.view(at, size, arena));
+            } finally {
+                LibC.munmap(at, size);
+            }
+        }
+    }
+
+    /** Lays contents out in a writable segment of the file's size. */
+    interface Writer {
+        void write(MemorySegment file) throws IOException;
+    }
+
+    /** Checks the frozen bytes before they are sealed or handed out (a digest, say); throws to refuse them. */
+    interface Check {
+        void check(MemorySegment frozen) throws IOException;
+    }
+
+    /** Heap data is copied into the file through a native buffer of at most this many bytes at a time. */
+    private static final long COPY_BUFFER = 1L << 20;
+
+    /**
+     * Where a {@linkplain #freezeNew fresh freeze} put the frozen bytes: {@code data}, {@code length} of them, in a
+     * mapping of {@code base} and {@code total} bytes (with the guard pages, if any): what to unmap to free it.
+     * The memfd was {@code file} (its device and inode: what the mapping must show). A sealed one has the
+     * {@code owner} of its sealed bytes; another none.
+     */
+    record Frozen(long base, long total, long data, long length, FileStat file, SealCounters.Owner owner) {
+        /** The bytes of a sealed freeze, read-only, in its owner's scope: valid for as long as anything refers to it. */
+        MemorySegment sealedSegment() {
+            return owner.view(data, length).asReadOnly();
+        }
+
+        /** Unmaps it: for memory whose arena is closed. Never for sealed memory (the kernel would refuse). */
+        void unmap() {
+            LibC.munmap(base, total);
+        }
+    }
+
+    /**
+     * The freeze of a new copy: the protocol of a region's freeze, where no address has to be kept, so no
+     * placeholder is needed. The contents go into a new memfd (written through the descriptor, or through a
+     * writable mapping that is gone before the seal), the file is sealed, mapped read-only where the kernel
+     * chooses (between two guard pages with {@link MappingOption#GUARD_PAGES}), the mapping checked as a region's
+     * is ({@link #mappedWrongly}), the other options applied, {@code check} run over the frozen bytes, then, with
+     * {@code seal}, the mapping sealed with mseal. A failure at any step leaves nothing mapped and no descriptor
+     * open; only a kernel failing half-way through the mseal itself can leave a part sealed.
+     *
+     * @param populate fault the read-only mapping in at once ({@code MAP_POPULATE})
+     */
+    static Frozen freezeNew(long length, Contents contents, Set<MappingOption> options, boolean populate,
+                            Check check, boolean seal) throws IOException {
+        long pageSize = Mseal.pageSize();
+        long size = Math.max(pageSize, (length + pageSize - 1) & -pageSize);
+        long guard = options.contains(MappingOption.GUARD_PAGES) ? pageSize : 0;
+        if (seal) {
+            CheckedCalls.msealStillWorks();
+            SealCounters.checkBudget(size); // before anything is made; again, held, around the mseal itself
+        }
+        MapReserve.ensureRoom("freezing " + length + " bytes", 3, SealCounters::regions);
+        return freezeNew(length, size, guard, contents, options, populate, check, seal);
+    }
+
+    private static Frozen freezeNew(long length, long size, long guard, Contents contents, Set<MappingOption> options,
+                                    boolean populate, Check check, boolean seal) throws IOException {
+        long total = size + 2 * guard;
+        Memfd.File file = Memfd.create(size);
+        int readOnly = -1;
+        long base = 0;
+        boolean msealCalled = false;
+        try {
+            contents.write(file.fd(), length, size);
+            CheckedCalls.sealFile(file.fd());
+            if (Memfd.throughReadOnlyDescriptor) {
+                readOnly = Memfd.openReadOnly(file.fd());
+                if (readOnly < 0) {
+                    throw new SystemCallException("open", 0, 0, "\"/proc/thread-self/fd/" + file.fd()
+                        + "\", O_RDONLY|O_CLOEXEC|O_NOCTTY|O_NONBLOCK", -readOnly).withNote("this kernel maps a"
+                        + " write-sealed memfd read-only only through such a descriptor; nothing was frozen");
+                }
+            }
+            int through = readOnly >= 0 ? readOnly : file.fd();
+            int flags = Mman.MAP_SHARED | (populate ? Mman.MAP_POPULATE : 0);
+            String fixedArguments = Memfd.readOnlyMapArguments(readOnly).replace("MAP_FIXED",
+                populate ? "MAP_FIXED|MAP_POPULATE" : "MAP_FIXED");
+            long data;
+            if (guard > 0) {
+                long reserved = LibC.mmap(0, total, Mman.PROT_NONE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
+                if (LibC.failed(reserved) || reserved == 0) {
+                    throw reserved == 0 ? new IllegalStateException("mmap(0x0, " + total + ", PROT_NONE) returned"
+                        + " 0x0: nothing was mapped") : new SystemCallException("mmap", 0, total,
+                        "PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS", (int) -reserved);
+                }
+                base = reserved;
+                data = base + guard;
+                CheckedCalls.mappedAt(LibC.mmap(data, size, Mman.PROT_READ, flags | Mman.MAP_FIXED, through, 0), data,
+                    size, fixedArguments, "");
+            } else {
+                long mapped = LibC.mmap(0, size, Mman.PROT_READ, flags, through, 0);
+                if (LibC.failed(mapped) || mapped == 0) {
+                    String arguments = fixedArguments.replace("MAP_FIXED|", "");
+                    throw mapped == 0 ? new IllegalStateException("mmap(0x0, " + size + ", " + arguments + ") returned"
+                        + " 0x0: nothing was mapped (a seccomp filter answering mmap with success would do this)")
+                        : new SystemCallException("mmap", 0, size, arguments, (int) -mapped);
+                }
+                base = mapped;
+                data = mapped;
+            }
+            String wrong = mappedWrongly(data, size, file.stat(), readOnly < 0);
+            if (wrong != null) {
+                throw new IllegalStateException("the read-only map of a frozen copy did not map what it must: "
+                    + wrong + " (the memfd's descriptor number was pointed elsewhere by other code in the process,"
+                    + " dup2 say); nothing was frozen");
+            }
+            RegionMapping.applyOptions(base, total, data, size, options);
+            if (check != null) {
+                check.check(LibC.foreverView(data, length).asReadOnly());
+            }
+            if (seal) {
+                SealCounters.Owner owner;
+                try (var _ = SealCounters.budget(size)) {
+                    msealCalled = true;
+                    int errno = LibC.mseal(base, total);
+                    if (errno != 0) {
+                        throw new SystemCallException("mseal", base, total, "0", errno);
+                    }
+                    // Counted at once: should the check below fail, the pages stay sealed all the same.
+                    SealCounters.sealed(size, true);
+                    owner = new SealCounters.Owner();
+                    owner.sealed(size);
+                }
+                CheckedCalls.verifySealed(base, total, data, size, Protection.READ);
+                Events.sealed(data, size, true);
+                return new Frozen(base, total, data, length, file.stat(), owner);
+            }
+            return new Frozen(base, total, data, length, file.stat(), null);
+        } catch (IOException | RuntimeException | Error e) {
+            if (base != 0 && !(msealCalled && sealedAt(base))) {
+                LibC.munmap(base, total);
+            }
+            throw e;
+        } finally {
+            if (readOnly >= 0) {
+                Memfd.close(readOnly);
+            }
+            Memfd.close(file.fd());
+        }
+    }
+
+    /** Whether the mapping at {@code address} is sealed (a failed mseal may have sealed part of it). */
+    private static boolean sealedAt(long address) {
+        try {
+            return Smaps.read(address, address + 1).stream().anyMatch(Smaps.Vma::sealed);
+        } catch (RuntimeException e) {
+            return true; // cannot tell: never unmap what may be sealed
         }
     }
 

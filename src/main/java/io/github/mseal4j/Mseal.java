@@ -4,6 +4,7 @@ import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Smaps;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 import io.github.mseal4j.internal.SupportProbe;
 
 /**
@@ -160,24 +162,123 @@ public final class Mseal {
      * @throws SystemCallException if a system call fails
      */
     public static MemorySegment freeze(MemorySegment data) {
+        long length = checkFreezable(data);
+        if (length == 0) {
+            return frozenNothing();
+        }
+        try {
+            return frozen(length, MemfdFreeze.Contents.copyOf(data), null);
+        } catch (IOException e) {
+            throw new AssertionError("a copy of memory reads no file", e);
+        }
+    }
+
+    /**
+     * An immutable, read-only copy of {@code data} that lives as long as {@code arena}, and is <em>not</em>
+     * sealed: nothing in the process can write it (not through its mapping, {@code /proc/self/mem} or a
+     * debugger), and it is unmapped when the arena is closed (a shared or confined arena), becomes unreachable
+     * (an automatic one), or never ({@link Arena#global()}). The choice for data that is replaced: keys that
+     * rotate, configuration that reloads (see {@code docs/lifetimes.md}). The segment is exactly
+     * {@code data.length} long; using it after the arena is closed throws {@link IllegalStateException}.
+     *
+     * <p>Unlike sealed memory, the mapping itself can be replaced by code in the process that calls
+     * {@code munmap} and {@code mmap} at its address; its contents cannot be changed. It does not count
+     * against the budget for memory sealed for good ({@code -Dio.github.mseal4j.maxSealedBytes}).
+     *
+     * <p>Where {@link #immutability()} is not available, this throws under the strict {@linkplain SealPolicy
+     * policy}; under best-effort it returns read-only memory of the same lifetime instead, and logs one warning.
+     *
+     * {@snippet :
+     * try (Arena arena = Arena.ofShared()) {
+     *     MemorySegment key = Mseal.freeze(keyBytes, arena);   // immutable until the arena closes
+     *     java.util.Arrays.fill(keyBytes, (byte) 0);
+     *     // ... use key; after close() it is unmapped, and using it throws IllegalStateException
+     * }
+     * }
+     *
+     * @param data the data; copied. An empty array gives an empty segment of the arena, and maps nothing.
+     * @param arena the lifetime of the copy
+     * @return a read-only segment of exactly {@code data.length} bytes, in {@code arena}'s scope
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalStateException if {@code arena} is closed (checked before anything is mapped)
+     * @throws WrongThreadException if {@code arena} is confined to another thread (checked before anything is
+     *     mapped)
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
+     * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     * @throws SystemCallException if a system call fails; nothing is left mapped
+     */
+    public static MemorySegment freeze(byte[] data, Arena arena) {
+        return freeze(MemorySegment.ofArray(Objects.requireNonNull(data, "data")), arena);
+    }
+
+    /**
+     * An immutable, read-only copy of {@code data} (heap or native) that lives as long as {@code arena}: as
+     * {@link #freeze(byte[], Arena)}.
+     *
+     * @param data the data; its bytes are copied
+     * @param arena the lifetime of the copy
+     * @return a read-only segment of exactly {@code data.byteSize()} bytes, in {@code arena}'s scope
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalStateException if {@code data}'s scope or {@code arena} is closed
+     * @throws WrongThreadException if {@code data} or {@code arena} is confined to another thread
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy, or
+     *     {@code data} is too large for any mapping (2^48 bytes or more)
+     * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     * @throws SystemCallException if a system call fails; nothing is left mapped
+     */
+    public static MemorySegment freeze(MemorySegment data, Arena arena) {
+        long length = checkFreezable(data);
+        try {
+            return ArenaLifetime.freeze(length, MemfdFreeze.Contents.copyOf(data), null, arena).segment();
+        } catch (IOException e) {
+            throw new AssertionError("a copy of memory reads no file", e);
+        }
+    }
+
+    /** The length of {@code data}, which must be a live segment this thread may read. */
+    private static long checkFreezable(MemorySegment data) {
         Objects.requireNonNull(data, "data");
         if (!data.scope().isAlive()) {
             throw new IllegalStateException("the segment's scope is closed: nothing to freeze");
         }
-        long length = data.byteSize();
-        if (length == 0) {
-            return frozenNothing();
+        if (data.byteSize() > 0) {
+            data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0); // a segment of another thread's arena: refused now
         }
-        MappedRegion region = MappedRegion.allocate(length, MappingOption.IMMUTABLE);
+        return data.byteSize();
+    }
+
+    /**
+     * {@code length} bytes of {@code contents}, frozen and sealed, checked by {@code check} (null: none) after the
+     * file is sealed against writing and before the mseal, so a refusal leaves nothing mapped. Where immutable
+     * memory is unavailable (under best-effort), sealed read-only ordinary memory, checked before it is sealed.
+     */
+    private static MemorySegment frozen(long length, MemfdFreeze.Contents contents, MemfdFreeze.Check check)
+            throws IOException {
+        if (length >= RegionMapping.LARGEST_MAPPING) {
+            throw new IllegalArgumentException(length + " bytes are too large to freeze: a mapping lies below 2^48"
+                + " (256 TiB) on every 64-bit Linux");
+        }
+        if (Sealing.immutableOrFallBack()) {
+            return MemfdFreeze.freezeNew(length, contents, Set.of(), true, check, true).sealedSegment();
+        }
+        MappedRegion region = MappedRegion.allocate(length);
         MemorySegment frozen;
         try {
-            MemorySegment.copy(data, 0, region.segment(), 0, length);
+            contents.write(region.segment());
+            if (check != null) {
+                region.protect(Protection.READ); // checked as it will stay (through its mapping, at least)
+                check.check(region.segment().asSlice(0, length));
+            }
             frozen = region.sealReadOnly().asSlice(0, length);
-        } catch (RuntimeException | Error e) {
+        } catch (IOException | RuntimeException | Error e) {
             closeAfter(region, e);
             throw e;
         }
-        region.close(); // frees the region's bookkeeping; the frozen pages stay, as they must
+        region.close(); // frees the region's bookkeeping; the sealed pages stay, as they must
         return frozen;
     }
 
@@ -234,37 +335,16 @@ public final class Mseal {
      * @throws SystemCallException if a system call fails
      */
     public static MemorySegment freeze(Path file) throws IOException {
-        Objects.requireNonNull(file, "file");
-        try (FileCopy copy = FileCopy.open(file)) {
-            long size = copy.size();
-            if (size == 0) {
-                copy.checkEmpty();
-                return frozenNothing();
-            }
-            if (size >= RegionMapping.LARGEST_MAPPING) {
-                throw new IllegalArgumentException(file + " is " + size + " bytes, too large to freeze: a mapping"
-                    + " lies below 2^48 (256 TiB) on every 64-bit Linux");
-            }
-            MappedRegion region = MappedRegion.allocate(size, MappingOption.IMMUTABLE);
-            MemorySegment frozen;
-            try {
-                copy.readInto(region.address());
-                frozen = region.sealReadOnly().asSlice(0, size);
-            } catch (IOException | RuntimeException | Error e) {
-                closeAfter(region, e);
-                throw e;
-            }
-            region.close();
-            return frozen;
-        }
+        return freezeFile(file, null, null);
     }
 
     /**
      * The contents of a file, loaded into immutable memory and checked against a SHA-256 digest. The digest
      * is computed <em>over the frozen copy</em>, after it can no longer change, so what was verified is what
      * stays: the bytes returned are exactly bytes whose digest is {@code sha256Hex}, however the file was written
-     * meanwhile (a copy torn by a concurrent write does not match, and is refused). On a mismatch, the frozen copy
-     * stays mapped (frozen memory can never be freed) but is not returned.
+     * meanwhile (a copy torn by a concurrent write does not match, and is refused). The digest is checked after
+     * the copy is sealed against writing and before it is sealed with mseal: on a mismatch the copy is unmapped,
+     * so a retry loop leaves nothing behind.
      *
      * {@snippet :
      * MemorySegment policy = Mseal.freeze(Path.of("/etc/app/policy.json"),
@@ -272,12 +352,13 @@ public final class Mseal {
      * }
      *
      * @param file the file; read whole and copied (see {@link #freeze(Path)} for why it is not mapped)
-     * @param sha256Hex the expected SHA-256 of the file, as 64 hexadecimal digits (either case; whitespace
-     *     around them is ignored)
+     * @param sha256Hex the expected SHA-256 of the file, as 64 hexadecimal digits (either case, optionally after
+     *     {@code sha256:}; whitespace around them is ignored)
      * @return a read-only segment of the file's bytes, whose digest is {@code sha256Hex}
      * @throws IOException as {@link #freeze(Path)}
-     * @throws SecurityException if the frozen bytes' SHA-256 is not {@code sha256Hex}; the message names both
-     * @throws IllegalArgumentException if {@code sha256Hex} is not 64 hexadecimal digits (checked before the
+     * @throws SecurityException if the frozen bytes' SHA-256 is not {@code sha256Hex}; the message names both, and
+     *     nothing is left mapped
+     * @throws IllegalArgumentException if {@code sha256Hex} is not a SHA-256 digest (checked before the
      *     file is read), the {@linkplain SealPolicy policy} property names no policy, or the file is larger than
      *     any mapping (2^48 bytes or more)
      * @throws NullPointerException if an argument is null
@@ -288,18 +369,95 @@ public final class Mseal {
      */
     public static MemorySegment freeze(Path file, String sha256Hex) throws IOException {
         Objects.requireNonNull(file, "file");
+        return freezeFile(file, digestCheck(file, sha256Hex), null);
+    }
+
+    /**
+     * The contents of a file, in immutable memory that lives as long as {@code arena} and is not sealed (see
+     * {@link #freeze(byte[], Arena)}), checked against a SHA-256 digest as {@link #freeze(Path, String)} checks
+     * it: over the copy, after nothing can change it any more, and before it is handed out. On a mismatch the
+     * copy is unmapped: a retry loop leaves nothing behind.
+     *
+     * {@snippet :
+     * Arena generation = Arena.ofShared();
+     * MemorySegment policy = Mseal.freeze(Path.of("/etc/app/policy.json"), expectedSha256, generation);
+     * // ... when the next version is frozen and in use: generation.close() unmaps this one
+     * }
+     *
+     * @param file the file; read whole and copied (see {@link #freeze(Path)})
+     * @param sha256Hex the expected SHA-256 of the file, as for {@link #freeze(Path, String)}
+     * @param arena the lifetime of the copy
+     * @return a read-only segment of the file's bytes, whose digest is {@code sha256Hex}, in {@code arena}'s scope
+     * @throws IOException as {@link #freeze(Path)}
+     * @throws SecurityException if the copy's SHA-256 is not {@code sha256Hex}; nothing is left mapped
+     * @throws IllegalArgumentException if {@code sha256Hex} is not a SHA-256 digest (checked before the file is
+     *     read), the {@linkplain SealPolicy policy} property names no policy, or the file is larger than any
+     *     mapping (2^48 bytes or more)
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalStateException if {@code arena} is closed (checked before the file is opened)
+     * @throws WrongThreadException if {@code arena} is confined to another thread (checked before the file is
+     *     opened)
+     * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     * @throws SystemCallException if a system call fails; nothing is left mapped
+     */
+    public static MemorySegment freeze(Path file, String sha256Hex, Arena arena) throws IOException {
+        Objects.requireNonNull(file, "file");
+        MemfdFreeze.Check check = digestCheck(file, sha256Hex);
+        ArenaLifetime.check(arena);
+        return freezeFile(file, check, arena);
+    }
+
+    /**
+     * The contents of {@code file}, checked by {@code check} (null: none) before they are sealed or handed out,
+     * sealed for good ({@code arena} null) or living as long as {@code arena}.
+     */
+    private static MemorySegment freezeFile(Path file, MemfdFreeze.Check check, Arena arena) throws IOException {
+        Objects.requireNonNull(file, "file");
+        try (FileCopy copy = FileCopy.open(file)) {
+            long size = copy.size();
+            MemfdFreeze.Contents contents = MemfdFreeze.Contents.writtenBy(memory -> copy.readInto(memory.address()));
+            if (size == 0) {
+                copy.checkEmpty();
+                if (check != null) {
+                    check.check(MemorySegment.ofArray(new byte[0]));
+                }
+                return arena == null ? frozenNothing() : ArenaLifetime.freeze(0, contents, null, arena).segment();
+            }
+            if (size >= RegionMapping.LARGEST_MAPPING) {
+                throw new IllegalArgumentException(file + " is " + size + " bytes, too large to freeze: a mapping"
+                    + " lies below 2^48 (256 TiB) on every 64-bit Linux");
+            }
+            return arena == null ? frozen(size, contents, check)
+                : ArenaLifetime.freeze(size, contents, check, arena).segment();
+        }
+    }
+
+    /**
+     * The check that frozen bytes have the SHA-256 {@code sha256Hex}: 64 hexadecimal digits, either case, with an
+     * optional {@code sha256:} before them and whitespace around; parsed now, before anything is read.
+     *
+     * @throws IllegalArgumentException if {@code sha256Hex} is not such a digest
+     */
+    static MemfdFreeze.Check digestCheck(Path file, String sha256Hex) {
         Objects.requireNonNull(sha256Hex, "sha256Hex");
         String expected = sha256Hex.strip().toLowerCase(Locale.ROOT);
+        if (expected.startsWith("sha256:")) {
+            expected = expected.substring("sha256:".length()).strip();
+        }
         if (!expected.matches("[0-9a-f]{64}")) {
-            throw new IllegalArgumentException("a SHA-256 digest is 64 hexadecimal digits; got '" + sha256Hex + "'");
+            throw new IllegalArgumentException("a SHA-256 digest is 64 hexadecimal digits (either case, optionally"
+                + " after 'sha256:'); got '" + sha256Hex + "'");
         }
-        MemorySegment frozen = freeze(file);
-        String actual = HexFormat.of().formatHex(sha256(frozen));
-        if (!actual.equals(expected)) {
-            throw new SecurityException("SHA-256 of " + file + " is " + actual + ", not the expected " + expected
-                + "; the frozen copy is not returned");
-        }
-        return frozen;
+        String wanted = expected;
+        return frozen -> {
+            String actual = HexFormat.of().formatHex(sha256(frozen));
+            if (!actual.equals(wanted)) {
+                throw new SecurityException("SHA-256 of " + file + " is " + actual + ", not the expected " + wanted
+                    + "; nothing was frozen (the copy is unmapped)");
+            }
+        };
     }
 
     private static byte[] sha256(MemorySegment data) {
@@ -340,7 +498,8 @@ public final class Mseal {
         } catch (NumberFormatException e) {
             maxMapCount = -1;
         }
-        return new SealStatistics(SealCounters.regions(), SealCounters.bytes(), sealedMappings, mappings, maxMapCount);
+        return new SealStatistics(SealCounters.regions(), SealCounters.bytes(), sealedMappings, mappings, maxMapCount,
+            SealCounters.unreachable());
     }
 
     private static final class Probe {

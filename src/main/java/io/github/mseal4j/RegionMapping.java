@@ -117,7 +117,7 @@ final class RegionMapping {
     }
 
     /** Applies the advice (guards included, so it never meets a seal), then locks the data. */
-    private static void applyOptions(long base, long total, long address, long size, Set<MappingOption> options) {
+    static void applyOptions(long base, long total, long address, long size, Set<MappingOption> options) {
         if (options.contains(MappingOption.NO_FORK)) {
             CheckedCalls.check(LibC.madvise(base, total, Mman.MADV_DONTFORK), "madvise", base, total, "MADV_DONTFORK");
         }

@@ -7,6 +7,7 @@ import io.github.mseal4j.internal.PageMap;
 import io.github.mseal4j.internal.PageMap.Page;
 import io.github.mseal4j.internal.PageMap.Run;
 import io.github.mseal4j.internal.Smaps;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,8 +36,8 @@ final class RegionPages implements MemfdFreeze.Region {
     /** How many pages are sealed (or, under the best-effort policy, treated as sealed). */
     private long sealedPages;
     private boolean guardsSealed;
-    /** Whether the region was counted in {@link SealCounters} yet. */
-    private boolean counted;
+    /** The owner of the region's sealed bytes, made at its first seal by the kernel: null until then. */
+    private volatile SealCounters.Owner owner;
 
     RegionPages(long address, long byteSize, long pageSize, long guardBytes, Protection protection, boolean memfd) {
         this.address = address;
@@ -54,6 +55,21 @@ final class RegionPages implements MemfdFreeze.Region {
 
     long byteSize() {
         return byteSize;
+    }
+
+    /**
+     * A segment over the region's pages, for a region sealed read-only: in the scope of the owner of its sealed
+     * bytes, which the segment keeps reachable (see {@link SealCounters.Owner}); in the global scope where nothing
+     * was sealed by the kernel (the best-effort policy without mseal).
+     */
+    MemorySegment sealedView() {
+        SealCounters.Owner sealedBy = owner;
+        return sealedBy == null ? LibC.foreverView(address, byteSize) : sealedBy.view(address, byteSize);
+    }
+
+    /** The bytes of pages {@code [from, to)} not sealed yet: what sealing them would add to what is sealed. */
+    long unsealedBytes(long from, long to) {
+        return pages.count(from, to, page -> !page.sealed()) * pageSize;
     }
 
     long count() {
@@ -156,8 +172,11 @@ final class RegionPages implements MemfdFreeze.Region {
             noteSealed(newlySealed);
             Events.sealed(start, length, byKernel);
             if (byKernel) {
-                SealCounters.sealed(newlySealed * pageSize, !counted);
-                counted = true;
+                SealCounters.sealed(newlySealed * pageSize, owner == null);
+                if (owner == null) {
+                    owner = new SealCounters.Owner();
+                }
+                owner.sealed(newlySealed * pageSize);
             }
         }
         if (!guardsSealed) {

@@ -237,7 +237,8 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      * @throws UnsupportedOperationException if mseal is not available here ({@link Mseal#support()} says why)
      *     and the {@linkplain SealPolicy policy} is strict; the arena is then unchanged and still building
      * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
-     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}), or seal more than the budget for
+     *     memory sealed for good allows ({@code -Dio.github.mseal4j.maxSealedBytes}); nothing is changed
      * @throws SystemCallException if a system call fails; the message of an arena left part-sealed says so
      */
     public void seal() {
@@ -254,10 +255,19 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
             if (byKernel) {
                 CheckedCalls.msealStillWorks(); // a filter installed after the probe: nothing changed yet
             }
-            if (state == State.BUILDING) {
-                prepare();
+            // Refused before anything changes, as the budget stands now; then, held until the last seal, checked
+            // again with what the seal stopped (an allocation racing it can have added pages since).
+            try (var _ = SealCounters.budget(byKernel ? memory.bytesToSeal() : 0)) {
+                if (state == State.BUILDING) {
+                    prepare();
+                    try {
+                        SealCounters.checkBudget(byKernel ? memory.bytesToSeal() : 0);
+                    } catch (IllegalStateException e) {
+                        throw backToBuilding(e);
+                    }
+                }
+                sealPrepared();
             }
-            sealPrepared();
         }
     }
 

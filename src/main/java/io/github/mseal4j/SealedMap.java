@@ -12,9 +12,11 @@ import static io.github.mseal4j.MapLayout.VALUE_ASCII;
 import static io.github.mseal4j.MapLayout.align8;
 import static io.github.mseal4j.MapLayout.tagOf;
 
+import io.github.mseal4j.internal.FileStat;
 import io.github.mseal4j.internal.Smaps;
 import io.github.mseal4j.internal.TableHash;
 import io.github.mseal4j.internal.Utf8;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -62,11 +64,18 @@ import java.util.function.BiConsumer;
  * with probability at most 2<sup>-32</sup> + 2 / capacity); {@code docs/sealed-collections.md} has the argument.
  *
  * <h2>Lifetime</h2>
- * The memory is sealed, so it is never freed: a map lives until the process exits, and building a new one to
- * replace it leaves the old one mapped. Size rebuilds accordingly (see {@code docs/sealed-collections.md}).
+ * A map built by {@link #copyOf(Map)} or {@link Builder#build()} is sealed, so its memory is never freed: it
+ * lives until the process exits, and building a new one to replace it leaves the old one mapped (counted by
+ * {@link SealStatistics#unreachableSealedBytes()} once nothing refers to it). A map that is replaced, such as a
+ * configuration that reloads, wants an {@link Arena}'s lifetime instead: {@link #copyOf(Map, Arena)} and
+ * {@link Builder#build(Arena)} make the same immutable map, not sealed, unmapped when the arena closes. A lookup
+ * after that throws {@link IllegalStateException}, also one racing the close in another thread (the JDK's
+ * rule for a closed arena's segments): it never reads freed memory. {@link Reloadable} swaps generations of
+ * such maps so that no lookup ever meets a closed one. See {@code docs/lifetimes.md}.
  *
  * <h2>Threads</h2>
- * A built map is immutable and safe to read from any number of threads. A {@link Builder} is not
+ * A built map is immutable and safe to read from any number of threads (a map of a confined arena: from its
+ * thread only). A {@link Builder} is not
  * thread-safe.
  */
 public final class SealedMap {
@@ -80,9 +89,17 @@ public final class SealedMap {
     private final long entriesEnd;
     private final boolean allUtf8;
     private final boolean immutable;
+    /** Built sealed for good; false: built with an arena's lifetime. */
+    private final boolean sealed;
+    /** Of a map with an arena's lifetime in immutable memory, the memfd its mapping must be of; else null. */
+    private final FileStat file;
 
+    /**
+     * A map over {@code data}: {@code sealed} for good, or with the lifetime of {@code data}'s arena, in a
+     * mapping of {@code file} where it is {@code immutable} (null: ordinary memory, the best-effort fallback).
+     */
     SealedMap(MemorySegment data, TableHash table, long capacity, int size, long entriesEnd, boolean allUtf8,
-              boolean immutable) {
+              boolean immutable, boolean sealed, FileStat file) {
         this.data = data;
         this.table = table;
         this.shift = 64 - Long.numberOfTrailingZeros(capacity);
@@ -91,6 +108,8 @@ public final class SealedMap {
         this.entriesEnd = entriesEnd;
         this.allUtf8 = allUtf8;
         this.immutable = immutable;
+        this.sealed = sealed;
+        this.file = file;
     }
 
     /**
@@ -113,7 +132,8 @@ public final class SealedMap {
      * @throws UnsupportedOperationException if mseal is not available here and the {@linkplain SealPolicy policy} is
      *     strict
      * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
-     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}), or seal more than the budget
+     *     for memory sealed for good allows ({@code -Dio.github.mseal4j.maxSealedBytes}); nothing is changed
      * @throws SystemCallException if mapping or sealing fails
      */
     public static SealedMap copyOf(Map<String, String> map) {
@@ -123,7 +143,42 @@ public final class SealedMap {
     }
 
     /**
-     * The value of {@code key}, as a read-only view of the sealed memory, valid for the life of the process.
+     * An immutable map with the entries of {@code map} whose memory lives as long as {@code arena} and is
+     * <em>not</em> sealed: see {@link Builder#build(Arena)}. The choice for a map that is replaced, such as a
+     * configuration that reloads.
+     *
+     * {@snippet :
+     * Arena generation = Arena.ofShared();
+     * SealedMap allowList = SealedMap.copyOf(hosts, generation);
+     * // ... once a newer map has replaced it and no lookup uses it: generation.close() unmaps it
+     * }
+     *
+     * @param map the entries
+     * @param arena the lifetime of the map's memory
+     * @return the map
+     * @throws NullPointerException if {@code map}, a key, a value or {@code arena} is null
+     * @throws IllegalStateException if {@code arena} is closed (checked before anything is mapped)
+     * @throws WrongThreadException if {@code arena} is confined to another thread (checked before anything is
+     *     mapped)
+     * @throws IllegalArgumentException if a key or value has a lone surrogate (UTF-8 cannot encode it), or the
+     *     {@linkplain SealPolicy policy} property names no policy
+     * @throws UnsupportedOperationException if immutable memory is not available here and the
+     *     {@linkplain SealPolicy policy} is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     * @throws SystemCallException if a system call fails; nothing is left mapped
+     */
+    public static SealedMap copyOf(Map<String, String> map, Arena arena) {
+        ArenaLifetime.check(arena);
+        Builder builder = builder();
+        map.forEach(builder::put);
+        return builder.build(arena);
+    }
+
+    /**
+     * The value of {@code key}, as a read-only view of the map's memory: valid for as long as the map's memory
+     * is (for a map with an arena's lifetime, until the arena closes; then using it throws
+     * {@link IllegalStateException}).
      *
      * @param key the key bytes; may be empty
      * @return the value, or null when the key is absent
@@ -238,7 +293,8 @@ public final class SealedMap {
 
     /**
      * Whether the map's memory is immutable, as the kernel reports it (see {@link MappedRegion#isImmutable()}):
-     * true where {@link Mseal#immutability()} was available when the map was built. Reads smaps.
+     * true where {@link Mseal#immutability()} was available when the map was built. Reads smaps. A map of a
+     * closed arena is not (its memory is gone).
      *
      * @return true when nothing in the process can write the map
      */
@@ -248,7 +304,31 @@ public final class SealedMap {
         }
         long start = data.address();
         long end = start + data.byteSize();
-        return Smaps.coveredAndImmutable(Smaps.read(start, end), start, end);
+        if (sealed) {
+            return Smaps.coveredAndImmutable(Smaps.read(start, end), start, end);
+        }
+        // Not sealed: the mapping could have been replaced (by code that unmapped it and mapped another memfd of
+        // the same name there), so it must be of the map's own file; and gone with a closed arena.
+        return data.scope().isAlive() && Smaps.coveredBy(Smaps.read(start, end), start, end,
+                Smaps.Vma::writeProtected)
+            && Smaps.mappedFileAt(start).filter(mapped -> mapped.of(file) && mapped.end() >= end).isPresent();
+    }
+
+    /**
+     * Whether the map's memory is sealed with mseal, as the kernel reports it (reads smaps): true for a map built
+     * sealed for good ({@link #copyOf(Map)}, {@link Builder#build()}) where mseal works; false for one built with
+     * an arena's lifetime ({@link #copyOf(Map, Arena)}, {@link Builder#build(Arena)}), which is immutable but can
+     * be unmapped, and is when its arena closes.
+     *
+     * @return true when the map's memory can never be unmapped, remapped or re-protected
+     */
+    public boolean isSealed() {
+        if (!sealed) {
+            return false;
+        }
+        long start = data.address();
+        long end = start + data.byteSize();
+        return Smaps.coveredBy(Smaps.read(start, end), start, end, Smaps.Vma::sealed);
     }
 
     /**
@@ -339,7 +419,8 @@ public final class SealedMap {
 
     @Override
     public String toString() {
-        return "SealedMap[" + size + " entries, " + data.byteSize() + " bytes " + Sealing.sealedLabel() + "]";
+        return "SealedMap[" + size + " entries, " + data.byteSize() + " bytes "
+            + (sealed ? Sealing.sealedLabel() : "with an arena's lifetime") + "]";
     }
 
     private long tableEnd() {
@@ -451,7 +532,7 @@ public final class SealedMap {
      * {@code String} key and a byte key with the same UTF-8 bytes are the same key. Empty keys and values are
      * allowed; null is not. Not thread-safe.
      */
-        public static final class Builder {
+    public static final class Builder {
         private final MapBuilder staging = new MapBuilder();
 
         private Builder() {
@@ -466,7 +547,7 @@ public final class SealedMap {
          * @throws IllegalArgumentException if the key is longer than {@code Integer.MAX_VALUE - 8} bytes
          * @throws IllegalStateException if the builder is spent
          */
-                public Builder put(byte[] key, byte[] value) {
+        public Builder put(byte[] key, byte[] value) {
             staging.put(key, value);
             return this;
         }
@@ -482,7 +563,7 @@ public final class SealedMap {
          *     {@code Integer.MAX_VALUE - 8} bytes
          * @throws IllegalStateException if the builder is spent
          */
-                public Builder put(String key, String value) {
+        public Builder put(String key, String value) {
             staging.put(key, value);
             return this;
         }
@@ -496,7 +577,7 @@ public final class SealedMap {
          * @throws IllegalArgumentException if the key is too long
          * @throws IllegalStateException if the builder is spent, or a segment's scope is closed
          */
-                public Builder put(MemorySegment key, MemorySegment value) {
+        public Builder put(MemorySegment key, MemorySegment value) {
             staging.put(key, value);
             return this;
         }
@@ -515,11 +596,44 @@ public final class SealedMap {
          * @throws UnsupportedOperationException if mseal is not available here and the
          *     {@linkplain SealPolicy policy} is strict
          * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
-         *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
-     * @throws SystemCallException if mapping or sealing fails, for example ENOMEM
+         *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}), or seal more than the
+         *     budget for memory sealed for good allows ({@code -Dio.github.mseal4j.maxSealedBytes}); nothing is
+         *     changed
+         * @throws SystemCallException if mapping or sealing fails, for example ENOMEM
          */
-                public SealedMap build() {
+        public SealedMap build() {
             return staging.build();
+        }
+
+        /**
+         * Lays the entries out in one fresh mapping of immutable memory whose lifetime is {@code arena}'s, and is
+         * <em>not</em> sealed: nothing in the process can write the map (not through its mapping,
+         * {@code /proc/self/mem} or a debugger), and it is unmapped when the arena is closed (a shared or confined
+         * arena), becomes unreachable (an automatic one), or never ({@link Arena#global()}). Lookups after that
+         * throw {@link IllegalStateException}. Unlike a sealed map, its mapping can be replaced by code in the
+         * process that calls {@code munmap} and {@code mmap} at its address; it does not count against the
+         * budget for memory sealed for good. Where {@link Mseal#immutability()} is not available, the strict
+         * {@linkplain SealPolicy policy} refuses; best-effort gives read-only memory and warns once.
+         * {@link SealedMap#isSealed()} is false for such a map. The builder is spent afterwards; if this fails,
+         * nothing is left mapped and the builder is as it was.
+         *
+         * @param arena the lifetime of the map's memory; a shared or automatic arena for a map read by many
+         *     threads (a confined arena's map can be read by its thread only)
+         * @return the map
+         * @throws NullPointerException if {@code arena} is null
+         * @throws IllegalStateException if the builder is spent, or {@code arena} is closed (checked before
+         *     anything is mapped)
+         * @throws WrongThreadException if {@code arena} is confined to another thread
+         * @throws IllegalArgumentException if the map would be too large to address, or the
+         *     {@linkplain SealPolicy policy} property names no policy
+         * @throws UnsupportedOperationException if immutable memory is not available here and the
+         *     {@linkplain SealPolicy policy} is strict
+         * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+         *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+         * @throws SystemCallException if a system call fails; nothing is left mapped
+         */
+        public SealedMap build(Arena arena) {
+            return staging.build(arena);
         }
     }
 }

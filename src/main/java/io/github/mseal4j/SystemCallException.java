@@ -68,7 +68,7 @@ public final class SystemCallException extends RuntimeException {
         }
         // Calls on the memfd of immutable memory take a descriptor, not an address: their arguments say it all.
         boolean onFile = switch (operation) {
-            case "memfd_create", "ftruncate", "fcntl", "close", "open" -> true;
+            case "memfd_create", "ftruncate", "fcntl", "close", "open", "pwrite" -> true;
             default -> false;
         };
         String call = onFile ? arguments : String.format(Locale.ROOT, "%s, %d%s", Errno.hex(address), length,

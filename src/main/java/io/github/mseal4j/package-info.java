@@ -5,12 +5,14 @@
  * {@code /proc/self/mem} or a debugger.
  *
  * {@snippet :
- * try (MappedRegion region = MappedRegion.allocate(4096, MappingOption.IMMUTABLE)) {
- *     region.segment().setString(0, "allow: api.example.com");
- *     MemorySegment allowList = region.sealReadOnly();   // frozen until the process exits
- *     System.out.println(allowList.getString(0));
- * }
+ * MappedRegion region = MappedRegion.allocate(4096, MappingOption.IMMUTABLE);
+ * region.segment().setString(0, "allow: api.example.com");
+ * MemorySegment allowList = region.sealReadOnly();       // frozen until the process exits
  * MemorySegment key = Mseal.freeze(keyBytes);            // the same, in one call
+ *
+ * try (Arena arena = Arena.ofShared()) {                  // data that is replaced: an arena's lifetime
+ *     MemorySegment token = Mseal.freeze(tokenBytes, arena);   // immutable, not sealed, unmapped at close
+ * }
  * }
  *
  * <h2>Core types</h2>
@@ -21,7 +23,9 @@
  *   <li>{@link io.github.mseal4j.SealedArena}: many small allocations packed into few mappings, sealed (and,
  *       where available, made immutable) at once.</li>
  *   <li>{@link io.github.mseal4j.SealedMap}: an off-heap map in sealed, read-only (where available, immutable)
- *       memory.</li>
+ *       memory, or immutable memory with an {@link java.lang.foreign.Arena}'s lifetime.</li>
+ *   <li>{@link io.github.mseal4j.Reloadable}: generations of arena-lifetime data (a configuration that reloads),
+ *       swapped so that no read meets a freed one.</li>
  *   <li>{@link io.github.mseal4j.Protection}: NONE, READ, READ_WRITE; {@link io.github.mseal4j.MappingOption}:
  *       immutable, guard pages, no dump, locked, no fork.</li>
  *   <li>{@link io.github.mseal4j.SealPolicy}: strict or best-effort where mseal is missing;
@@ -32,7 +36,11 @@
  * <h2>Lifetime</h2>
  * Sealed memory is never freed: it stays mapped until the process exits or calls {@code execve}, and each
  * sealed region keeps at least one of the process's kernel mappings ({@code vm.max_map_count}, 65530 by
- * default). Seal few, large regions. The library only ever seals, protects or unmaps memory it mapped
+ * default). Seal few, large regions, and only what lives until exit. Data that is replaced gets an
+ * {@link java.lang.foreign.Arena}'s lifetime: {@code Mseal.freeze(data, arena)},
+ * {@code SealedMap.copyOf(map, arena)}, {@link io.github.mseal4j.Reloadable}; the same immutable memory, not
+ * sealed, unmapped when the arena closes ({@code docs/lifetimes.md}). {@code -Dio.github.mseal4j.maxSealedBytes}
+ * caps what is sealed for good. The library only ever seals, protects or unmaps memory it mapped
  * itself; it never accepts heap, {@code malloc}-backed or file-mapped segments.
  *
  * <h2>Platforms</h2>

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -56,47 +57,70 @@ class ReadmeExampleTest {
     }
 
     @Test
-    void theRegionExampleRunsAndItsViewOutlivesTheRegion() {
-        MemorySegment kept;
-        MappedRegion closed;
+    void theRegionExampleRunsAndItsViewLivesOn() {
         // --- from README.md ---
-        try (MappedRegion region = MappedRegion.allocate(4096, MappingOption.IMMUTABLE)) {
-            region.segment().setString(0, "allow: api.example.com");   // writable while you fill it
-            MemorySegment allowList = region.sealReadOnly();            // frozen: read-only, immutable, sealed
-            System.out.println(allowList.getString(0));                 // valid even after close()
-            // --- end ---
-            assertThrows(IllegalStateException.class, () -> region.protect(Protection.READ_WRITE));
-            kept = allowList;
-            closed = region;
-        }
-        shows("try (MappedRegion region = MappedRegion.allocate(4096, MappingOption.IMMUTABLE)) {");
+        MappedRegion region = MappedRegion.allocate(4096, MappingOption.IMMUTABLE);
+        region.segment().setString(0, "allow: api.example.com");      // writable while you fill it
+        MemorySegment allowList = region.sealReadOnly();               // frozen: read-only, immutable, sealed for good
+        System.out.println(allowList.getString(0));                    // valid for the life of the process
+        // --- end ---
+        assertThrows(IllegalStateException.class, () -> region.protect(Protection.READ_WRITE));
+        shows("MappedRegion region = MappedRegion.allocate(4096, MappingOption.IMMUTABLE);");
         shows("MemorySegment allowList = region.sealReadOnly();");
-        assertEquals("allow: api.example.com", kept.getString(0));
-        assertTrue(closed.isSealed());
-        assertTrue(closed.isImmutable());
+        region.close();
+        assertEquals("allow: api.example.com", allowList.getString(0), "close() drops only the bookkeeping");
+        assertTrue(region.isSealed());
+        assertTrue(region.isImmutable());
     }
 
     @Test
     void theArenaExampleRuns() {
         byte[] keyBytes = {1, 2, 3};
-        MemorySegment kept;
-        MemorySegment building;
         // --- from README.md ---
-        try (SealedArena arena = SealedArena.create()) {
-            MemorySegment key = arena.allocateFrom(ValueLayout.JAVA_BYTE, keyBytes);
-            arena.seal();
-            MemorySegment frozen = arena.sealedView(key);
-            // --- end ---
-            kept = frozen;
-            building = key;
-            assertTrue(arena.isImmutable());
-        }
+        SealedArena arena = SealedArena.create();                      // many small things, few mappings
+        MemorySegment key = arena.allocateFrom(ValueLayout.JAVA_BYTE, keyBytes);
+        arena.seal();                                                  // all of it, immutable where available
+        MemorySegment frozen = arena.sealedView(key);                  // `key` itself now throws "Already closed"
+        // --- end ---
+        assertTrue(arena.isImmutable());
         shows("MemorySegment frozen = arena.sealedView(key);");
-        assertEquals(3, kept.get(ValueLayout.JAVA_BYTE, 2));
+        assertEquals(3, frozen.get(ValueLayout.JAVA_BYTE, 2));
         IllegalStateException stale = assertThrows(IllegalStateException.class,
-            () -> building.get(ValueLayout.JAVA_BYTE, 0));
+            () -> key.get(ValueLayout.JAVA_BYTE, 0));
         assertEquals("Already closed", stale.getMessage(), "what the README's comment quotes");
         shows("`key` itself now throws \"Already closed\"");
+    }
+
+    @Test
+    void theDataThatChangesExampleReloadsAndFreesTheOldVersion() {
+        byte[] tokenBytes = {4, 5, 6};
+        String host = "api.example.com";
+        MemorySegment kept;
+        // --- from README.md ---
+        Reloadable<SealedMap> hosts = Reloadable.of(arena -> SealedMap.copyOf(readHosts(), arena));
+        boolean allowed = hosts.read(map -> map.containsKey(host));   // any thread; never meets a freed version
+        hosts.reload();                                              // the old version is unmapped once unused
+
+        try (Arena session = Arena.ofConfined()) {
+            MemorySegment token = Mseal.freeze(tokenBytes, session);  // immutable until the arena closes, then unmapped
+            // --- end ---
+            assertEquals(5, token.get(ValueLayout.JAVA_BYTE, 1));
+            kept = token;
+        }
+        shows("Reloadable<SealedMap> hosts = Reloadable.of(arena -> SealedMap.copyOf(readHosts(), arena));");
+        shows("boolean allowed = hosts.read(map -> map.containsKey(host));");
+        shows("MemorySegment token = Mseal.freeze(tokenBytes, session);");
+        assertTrue(allowed);
+        assertEquals(false, hosts.read(map -> map.containsKey(host)), "the reloaded version");
+        assertThrows(IllegalStateException.class, () -> kept.get(ValueLayout.JAVA_BYTE, 0), "unmapped at close");
+        hosts.close();
+    }
+
+    private int hostVersions;
+
+    /** The README's {@code readHosts()}: api.example.com in the first version, cdn.example.com after. */
+    private Map<String, String> readHosts() {
+        return hostVersions++ == 0 ? Map.of("api.example.com", "allow") : Map.of("cdn.example.com", "allow");
     }
 
     @Test

@@ -116,9 +116,15 @@ class SealedMapTest {
         for (Field field : SealedMap.class.getDeclaredFields()) {
             if (!Modifier.isStatic(field.getModifiers())) {
                 assertTrue(field.getType().isPrimitive() || field.getType() == MemorySegment.class
-                    || field.getType() == io.github.mseal4j.internal.TableHash.class,
-                    "instance field " + field + " is a primitive, the one segment, or the table's fixed-size key");
+                    || field.getType() == io.github.mseal4j.internal.TableHash.class
+                    || field.getType() == io.github.mseal4j.internal.FileStat.class,
+                    "instance field " + field + " is a primitive, the one segment, the table's fixed-size key, or"
+                        + " the identity of the memfd");
             }
+        }
+        for (java.lang.reflect.RecordComponent component
+                : io.github.mseal4j.internal.FileStat.class.getRecordComponents()) {
+            assertTrue(component.getType().isPrimitive(), "the memfd's identity is numbers: " + component);
         }
         for (Field field : io.github.mseal4j.internal.TableHash.class.getDeclaredFields()) {
             if (!Modifier.isStatic(field.getModifiers())) {

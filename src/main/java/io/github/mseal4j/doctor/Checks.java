@@ -62,7 +62,15 @@ final class Checks {
         SealStatistics statistics = Mseal.statistics();
         return new Environment(policy, policyProblem.isEmpty(), seccomp, statistics.mappings(),
             statistics.maxMapCount(), Errno.memlockLimit(), Errno.fileSizeLimit(), Errno.addressSpaceLimit(),
-            Errno.dataLimit(), procMemForceOverride());
+            Errno.dataLimit(), procMemForceOverride(), sealedForGood(statistics));
+    }
+
+    /** What the library sealed for good here, how much of it is no longer referenced, and the budget. */
+    private static String sealedForGood(SealStatistics statistics) {
+        String budget = System.getProperty("io.github.mseal4j.maxSealedBytes");
+        return statistics.sealedBytes() + " bytes in " + statistics.sealedRegions() + " regions, "
+            + statistics.unreachableSealedBytes() + " no longer referenced; budget " + (budget == null
+                ? "none (-Dio.github.mseal4j.maxSealedBytes unset)" : "-Dio.github.mseal4j.maxSealedBytes=" + budget);
     }
 
     /** The kernel's {@code proc_mem.force_override=} boot option, if given. */

@@ -37,11 +37,12 @@ public final class Doctor {
      * What the process's setting allows: the seal policy (or why the property is invalid), its seccomp mode,
      * its mappings against {@code vm.max_map_count}, the soft limits that bite what the library maps
      * ({@code RLIMIT_MEMLOCK}; {@code RLIMIT_FSIZE}, which counts a memfd; {@code RLIMIT_AS};
-     * {@code RLIMIT_DATA}), and the kernel's {@code proc_mem.force_override} boot option.
+     * {@code RLIMIT_DATA}), the kernel's {@code proc_mem.force_override} boot option, and what the library has
+     * sealed for good in this process, against the budget ({@code -Dio.github.mseal4j.maxSealedBytes}).
      */
     public record Environment(String policy, boolean policyValid, String seccomp, long mappings, long maxMapCount,
                               String memlockLimit, String fileSizeLimit, String addressSpaceLimit, String dataLimit,
-                              String procMemForceOverride) {
+                              String procMemForceOverride, String sealedForGood) {
         /** Mappings left before {@code vm.max_map_count}, or -1 when unknown. */
         public long headroom() {
             return maxMapCount < 0 || mappings < 0 ? -1 : maxMapCount - mappings;

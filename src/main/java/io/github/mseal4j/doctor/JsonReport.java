@@ -43,6 +43,7 @@ final class JsonReport {
         json.field("addressSpaceLimit", environment.addressSpaceLimit());
         json.field("dataLimit", environment.dataLimit());
         json.field("procMemForceOverride", environment.procMemForceOverride());
+        json.field("sealedForGood", environment.sealedForGood());
         json.end();
         report.demonstration().ifPresent(demo -> {
             json.name("demonstration").begin();

@@ -38,6 +38,9 @@ final class TextReport {
         line(out, "RLIMIT_AS", environment.addressSpaceLimit());
         line(out, "RLIMIT_DATA", environment.dataLimit());
         line(out, "proc_mem.force_override", environment.procMemForceOverride());
+        line(out, "sealed for good", environment.sealedForGood());
+        line(out, "lifetimes", "sealed for good: never freed, for data kept until exit; an Arena's: immutable, not"
+            + " sealed, unmapped when the arena closes, for data that is replaced (docs/lifetimes.md)");
         report.demonstration().ifPresent(demo -> {
             demo.failure().ifPresent(failure -> line(out, "demonstration", "FAILED: " + failure));
             if (demo.attempts().isEmpty()) {

@@ -31,6 +31,16 @@ public final class Events {
         }
     }
 
+    /**
+     * Records that {@code bytes} of sealed memory became unreachable (mapped for good, of no use), making
+     * {@code total}.
+     */
+    public static void unreachableSealed(long bytes, long total) {
+        if (RECORDING) {
+            JfrEvents.unreachableSealed(bytes, total);
+        }
+    }
+
     /** Records a failed system call. */
     public static void failed(String operation, long address, long length, int errno) {
         if (RECORDING) {

@@ -64,6 +64,23 @@ final class JfrEvents {
         String errnoName;
     }
 
+    /** Sealed memory became unreachable: mapped until the process exits, and of no use. */
+    @Name("io.github.mseal4j.UnreachableSealedMemory")
+    @Label("Sealed Memory Unreachable")
+    @Description("Sealed memory (a map, arena, region or frozen copy) that the program no longer references: it stays"
+        + " mapped until the process exits. Data that is replaced wants an Arena's lifetime instead")
+    @Category({"mseal4j"})
+    @StackTrace(false)
+    static final class UnreachableEvent extends Event {
+        @Label("Bytes")
+        @DataAmount
+        long bytes;
+
+        @Label("Total Unreachable")
+        @DataAmount
+        long total;
+    }
+
     /**
      * The event types, registered on first use. Registering the first event class initialises JFR's metadata
      * (about 100 ms here), so nothing is registered until the Flight Recorder itself is: a process that never
@@ -75,6 +92,7 @@ final class JfrEvents {
         static final EventType SEAL = EventType.getEventType(SealEvent.class);
         static final EventType PROTECT = EventType.getEventType(ProtectEvent.class);
         static final EventType FAILURE = EventType.getEventType(FailureEvent.class);
+        static final EventType UNREACHABLE = EventType.getEventType(UnreachableEvent.class);
     }
 
     /** Records that {@code [address, address + length)} became sealed. */
@@ -101,6 +119,19 @@ final class JfrEvents {
             event.address = address;
             event.length = length;
             event.protection = protection;
+            event.commit();
+        }
+    }
+
+    /** Records that {@code bytes} of sealed memory became unreachable, making {@code total}. */
+    static void unreachableSealed(long bytes, long total) {
+        if (!FlightRecorder.isInitialized() || !Types.UNREACHABLE.isEnabled()) {
+            return;
+        }
+        UnreachableEvent event = new UnreachableEvent();
+        if (event.shouldCommit()) {
+            event.bytes = bytes;
+            event.total = total;
             event.commit();
         }
     }

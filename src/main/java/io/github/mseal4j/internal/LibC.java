@@ -130,6 +130,11 @@ public final class LibC {
     private static final MethodHandle PREAD = link("pread",
         FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
 
+    // ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset);
+    // https://man7.org/linux/man-pages/man2/pwrite.2.html  The buffer is a segment: it stays alive during the call.
+    private static final MethodHandle PWRITE = link("pwrite",
+        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+
     // int close(int fd);  https://man7.org/linux/man-pages/man2/close.2.html
     private static final MethodHandle CLOSE = link("close",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT));
@@ -382,6 +387,21 @@ public final class LibC {
     }
 
     /**
+     * {@code pwrite(fd, buffer, buffer.byteSize(), offset)} from native memory: the bytes written, or
+     * {@code -errno}.
+     */
+    public static long pwrite(int fd, MemorySegment buffer, long offset) {
+        MemorySegment capture = capture();
+        long result;
+        try {
+            result = (long) PWRITE.invokeExact(capture, fd, buffer, buffer.byteSize(), offset);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return result == -1 ? -errno(capture) : result;
+    }
+
+    /**
      * {@code statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, buffer)} through {@code syscall(2)} (glibc's wrapper is
      * 2.28+): 0, or the errno; ENOSYS where mseal4j does not know the number on this architecture. The buffer
      * holds a {@code struct statx} (256 bytes), whose layout is the same on every architecture.
@@ -461,6 +481,40 @@ public final class LibC {
     public static MemorySegment view(long address, long size, Arena arena) {
         requireAvailable();
         return MemorySegment.ofAddress(address).reinterpret(size, arena, null);
+    }
+
+    /**
+     * A segment over {@code [address, address + size)} in {@code arena}'s scope that runs {@code cleanup} once,
+     * when the arena closes (or, for an automatic arena, is collected). The caller guarantees the memory stays
+     * mapped until then, and that only the cleanup unmaps it.
+     *
+     * @throws IllegalStateException if the arena is closed; {@code cleanup} is then not registered
+     * @throws WrongThreadException if the arena is confined to another thread; likewise
+     */
+    public static MemorySegment view(long address, long size, Arena arena, Runnable cleanup) {
+        requireAvailable();
+        return MemorySegment.ofAddress(address).reinterpret(size, arena, ignored -> cleanup.run());
+    }
+
+    /**
+     * Runs {@code action} once {@code arena} closes (or, for an automatic arena, is collected): a cleanup with no
+     * memory of its own.
+     *
+     * @throws IllegalStateException if the arena is closed
+     * @throws WrongThreadException if the arena is confined to another thread
+     */
+    public static void onClose(Arena arena, Runnable action) {
+        requireAvailable();
+        MemorySegment.NULL.reinterpret(0, arena, ignored -> action.run());
+    }
+
+    /**
+     * Refuses, as the JDK does when memory is given to it, an arena that is closed ({@link IllegalStateException})
+     * or confined to another thread ({@link WrongThreadException}); registers nothing.
+     */
+    public static void checkArena(Arena arena) {
+        requireAvailable();
+        MemorySegment.NULL.reinterpret(0, arena, null);
     }
 
     /**

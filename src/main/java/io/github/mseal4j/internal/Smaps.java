@@ -78,7 +78,16 @@ public final class Smaps {
          * file may still be written through another descriptor.)
          */
         public boolean immutable() {
-            return isShared() && sealed() && !mayBeWritten() && path.equals(MEMFD_PATH);
+            return sealed() && writeProtected();
+        }
+
+        /**
+         * A mapping of mseal4j's memfd that is shared and neither writable nor able to become so: its contents
+         * cannot change, though (unless it is also {@linkplain #sealed() sealed}) the mapping can be unmapped.
+         * What memory with an arena's lifetime is.
+         */
+        public boolean writeProtected() {
+            return isShared() && !mayBeWritten() && path.equals(MEMFD_PATH);
         }
 
         /** The {@code VmFlags} as the kernel printed them, space separated. */

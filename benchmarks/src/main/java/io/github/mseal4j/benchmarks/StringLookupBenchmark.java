@@ -1,7 +1,6 @@
 package io.github.mseal4j.benchmarks;
 
 import io.github.mseal4j.SealedMap;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -60,36 +59,24 @@ public class StringLookupBenchmark {
         copyOf = Map.copyOf(hashMap);
     }
 
-    /** The next query; per thread, so threads don't share a counter. */
-    @State(Scope.Thread)
-    public static class Cursor {
-        int next;
-
-        String freshKey(StringLookupBenchmark benchmark) {
-            int index = next;
-            next = index + 1 == benchmark.entries ? 0 : index + 1;
-            return new String(benchmark.queries[index], StandardCharsets.ISO_8859_1);
-        }
+    @Benchmark
+    public String sealedMap(FreshKeys cursor) {
+        return sealed.get(cursor.next(queries));
     }
 
     @Benchmark
-    public String sealedMap(Cursor cursor) {
-        return sealed.get(cursor.freshKey(this));
+    public String hashMap(FreshKeys cursor) {
+        return hashMap.get(cursor.next(queries));
     }
 
     @Benchmark
-    public String hashMap(Cursor cursor) {
-        return hashMap.get(cursor.freshKey(this));
-    }
-
-    @Benchmark
-    public String mapCopyOf(Cursor cursor) {
-        return copyOf.get(cursor.freshKey(this));
+    public String mapCopyOf(FreshKeys cursor) {
+        return copyOf.get(cursor.next(queries));
     }
 
     /** Making the fresh key alone: the part of every benchmark above that is not the lookup. */
     @Benchmark
-    public String freshKeyOnly(Cursor cursor) {
-        return cursor.freshKey(this);
+    public String freshKeyOnly(FreshKeys cursor) {
+        return cursor.next(queries);
     }
 }
