@@ -400,7 +400,8 @@ public final class MappedRegion implements AutoCloseable {
 
     /** The budget's permit to seal pages {@code [from, to)}: only those not sealed yet count. */
     private SealCounters.Permit budget(boolean byKernel, long from, long to) {
-        return SealCounters.budget(byKernel ? pages.unsealedBytes(from, to) : 0);
+        // The pages are counted only under a budget: this is the cold path of a process's first seals.
+        return SealCounters.budget(byKernel && SealCounters.budgeted() ? pages.unsealedBytes(from, to) : 0);
     }
 
     private void checkNotImmutable() {

@@ -437,14 +437,11 @@ final class MemfdFreeze {
     /**
      * Where a {@linkplain #freezeNew fresh freeze} put the frozen bytes: {@code data}, {@code length} of them, in a
      * mapping of {@code base} and {@code total} bytes (with the guard pages, if any): what to unmap to free it.
-     * The memfd was {@code file} (its device and inode: what the mapping must show). A sealed one has the
-     * {@code owner} of its sealed bytes; another none.
+     * The memfd was {@code file} (its device and inode: what the mapping must show). A sealed one has its bytes
+     * as a read-only segment in the scope of their {@link SealCounters.Owner} ({@code sealedSegment}); another
+     * null.
      */
-    record Frozen(long base, long total, long data, long length, FileStat file, SealCounters.Owner owner) {
-        /** The bytes of a sealed freeze, read-only, in its owner's scope: valid for as long as anything refers to it. */
-        MemorySegment sealedSegment() {
-            return owner.view(data, length).asReadOnly();
-        }
+    record Frozen(long base, long total, long data, long length, FileStat file, MemorySegment sealedSegment) {
 
         /** Unmaps it: for memory whose arena is closed. Never for sealed memory (the kernel would refuse). */
         void unmap() {
@@ -532,21 +529,20 @@ final class MemfdFreeze {
                 check.check(LibC.foreverView(data, length).asReadOnly());
             }
             if (seal) {
-                SealCounters.Owner owner;
+                MemorySegment segment;
                 try (var _ = SealCounters.budget(size)) {
                     msealCalled = true;
                     int errno = LibC.mseal(base, total);
                     if (errno != 0) {
                         throw new SystemCallException("mseal", base, total, "0", errno);
                     }
-                    // Counted at once: should the check below fail, the pages stay sealed all the same.
-                    SealCounters.sealed(size, true);
-                    owner = new SealCounters.Owner();
-                    owner.sealed(size);
+                    // Counted at once: should the check below fail, the pages stay sealed all the same (and, the
+                    // segment dropped, count as unreachable).
+                    segment = SealCounters.sealedFirst(null, size).view(data, length).asReadOnly();
                 }
                 CheckedCalls.verifySealed(base, total, data, size, Protection.READ);
                 Events.sealed(data, size, true);
-                return new Frozen(base, total, data, length, file.stat(), owner);
+                return new Frozen(base, total, data, length, file.stat(), segment);
             }
             return new Frozen(base, total, data, length, file.stat(), null);
         } catch (IOException | RuntimeException | Error e) {

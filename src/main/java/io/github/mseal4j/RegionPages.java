@@ -58,9 +58,9 @@ final class RegionPages implements MemfdFreeze.Region {
     }
 
     /**
-     * A segment over the region's pages, for a region sealed read-only: in the scope of the owner of its sealed
-     * bytes, which the segment keeps reachable (see {@link SealCounters.Owner}); in the global scope where nothing
-     * was sealed by the kernel (the best-effort policy without mseal).
+     * A segment over the region's pages, for a region sealed read-only: in a scope of the owner of its sealed
+     * bytes, which keeps them counted as in use while the segment is reachable (see {@link SealCounters.Owner});
+     * in the global scope where nothing was sealed by the kernel (the best-effort policy without mseal).
      */
     MemorySegment sealedView() {
         SealCounters.Owner sealedBy = owner;
@@ -172,11 +172,11 @@ final class RegionPages implements MemfdFreeze.Region {
             noteSealed(newlySealed);
             Events.sealed(start, length, byKernel);
             if (byKernel) {
-                SealCounters.sealed(newlySealed * pageSize, owner == null);
                 if (owner == null) {
-                    owner = new SealCounters.Owner();
+                    owner = SealCounters.sealedFirst(this, newlySealed * pageSize); // the pages keep them in use
+                } else {
+                    SealCounters.sealedMore(owner, newlySealed * pageSize);
                 }
-                owner.sealed(newlySealed * pageSize);
             }
         }
         if (!guardsSealed) {

@@ -4,8 +4,10 @@ import io.github.mseal4j.internal.Events;
 import io.github.mseal4j.internal.LibC;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -15,9 +17,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * an uncontended monitor than for two compare-and-set loops.
  *
  * <p>Every sealed byte belongs to one {@link Owner}: a region (and through its regions, an arena or a sealed
- * map), or a frozen copy. An owner's scope is an automatic arena that everything reaching the memory keeps
- * reachable (the owner, and every segment it hands out over the sealed memory); once the garbage collector finds
- * it unreachable, the owner's sealed bytes are counted as unreachable: mapped for good, and of no use.
+ * map), or a frozen copy. What keeps an owner's memory in use is weakly referenced: the object that holds it (a
+ * region's pages), and the scope of every segment it hands out over it (a shared arena of its own, never closed,
+ * that only those segments refer to). Once the collector has cleared all of them, the owner's sealed bytes are
+ * counted as unreachable: mapped for good, and of no use. The references are counted at the next seal, or when
+ * the figure is asked for: no thread of the library's own, and nothing but a weak reference on the cold path of a
+ * first seal (a cleaner or an automatic arena per region doubled the cost of a process's first 4,000 seals).
  */
 final class SealCounters {
     /** The system property that sets the budget for memory sealed for good: bytes, with an optional k, m or g. */
@@ -40,14 +45,31 @@ final class SealCounters {
     private SealCounters() {
     }
 
-    /** Counts {@code bytes} newly sealed, and one more region if this is the region's first seal. */
-    static void sealed(long bytes, boolean firstForRegion) {
+    /**
+     * Counts the first {@code bytes} a new owner sealed (a region's first seal, a frozen copy), and one more region;
+     * returns the owner, whose memory {@code holder} keeps in use (null: only the segments it hands out will).
+     */
+    static Owner sealedFirst(Object holder, long bytes) {
+        Owner owner = new Owner();
         synchronized (LOCK) {
             SealCounters.bytes += bytes;
-            if (firstForRegion) {
-                regions++;
+            regions++;
+            owner.sealed = bytes;
+            if (holder != null) {
+                owner.track(holder);
             }
         }
+        collect();
+        return owner;
+    }
+
+    /** Counts {@code bytes} more that {@code owner} sealed. */
+    static void sealedMore(Owner owner, long bytes) {
+        synchronized (LOCK) {
+            SealCounters.bytes += bytes;
+            owner.sealed += bytes;
+        }
+        collect();
     }
 
     static long regions() {
@@ -62,40 +84,55 @@ final class SealCounters {
         }
     }
 
+    /** The sealed bytes found unreachable so far (counting what the collector cleared since the last look). */
     static long unreachable() {
+        collect();
         synchronized (LOCK) {
             return unreachable;
         }
     }
 
     /**
-     * Waits up to {@code millis} for the unreachable count to change from {@code seen}; for tests, which make
-     * owners unreachable and run the collector, and must then wait for the cleaner's thread.
+     * Waits up to {@code millis} for the collector to clear a reference to what keeps an owner's memory in use,
+     * then counts; returns the unreachable count. For tests, which drop owners and run the collector: the
+     * references are enqueued by the JVM's reference handler thread, after the collection.
      */
-    static long awaitUnreachable(long seen, long millis) throws InterruptedException {
-        long deadline = System.nanoTime() + millis * 1_000_000;
-        synchronized (LOCK) {
-            for (long left = millis; unreachable == seen && left > 0;
-                 left = (deadline - System.nanoTime()) / 1_000_000) {
-                LOCK.wait(left);
-            }
-            return unreachable;
+    static long awaitUnreachable(long millis) throws InterruptedException {
+        Reference<?> cleared = COLLECTED.remove(millis);
+        if (cleared != null) {
+            count((Handle) cleared);
+        }
+        return unreachable();
+    }
+
+    /** Counts the owners whose last reference the collector cleared since the last call; cheap when none. */
+    private static void collect() {
+        for (Reference<?> cleared = COLLECTED.poll(); cleared != null; cleared = COLLECTED.poll()) {
+            count((Handle) cleared);
         }
     }
 
-    /** An owner's sealed bytes became unreachable: counted, and the first time the total passes 64 MiB, said. */
-    private static void becameUnreachable(long more) {
-        if (more == 0) {
-            return;
-        }
+    /**
+     * One of an owner's references was cleared; if it was its last, the owner's sealed bytes are counted as
+     * unreachable, recorded (JFR), and the first time the total passes 64 MiB, said.
+     */
+    private static void count(Handle cleared) {
         boolean warn;
+        long more;
         long total;
         synchronized (LOCK) {
+            if (!cleared.unlink()) {
+                return;
+            }
+            Owner owner = cleared.owner;
+            if (--owner.handles > 0 || owner.sealed == 0) {
+                return;
+            }
+            more = owner.sealed;
             unreachable += more;
             total = unreachable;
             warn = !warned && total >= UNREACHABLE_WARNING;
             warned |= warn;
-            LOCK.notifyAll();
         }
         Events.unreachableSealed(more, total);
         if (warn) {
@@ -109,28 +146,74 @@ final class SealCounters {
         }
     }
 
+    /** Where the collector puts the references it cleared. */
+    private static final ReferenceQueue<Object> COLLECTED = new ReferenceQueue<>();
     /**
-     * The sealed bytes of one owner (a region, a frozen copy), and the scope that keeps them counted as reachable:
-     * the owner holds it, and makes every segment it hands out over its sealed memory in it. Made at the owner's
-     * first seal; never closed (sealed memory is never unmapped): the garbage collector retires it.
+     * The references not cleared yet, in a list through the references themselves (a reference must stay
+     * reachable to be enqueued; a list costs a cold first seal less than a set would). Guarded by LOCK.
+     */
+    private static final Handle HANDLES = new Handle(null, null);
+
+    static {
+        HANDLES.next = HANDLES;
+        HANDLES.previous = HANDLES;
+    }
+
+    /**
+     * The sealed bytes of one owner (a region, a frozen copy), and how many of the things that keep them in use
+     * are still reachable (weakly referenced, see the class documentation). Refers to none of them itself.
      */
     static final class Owner {
-        private final AtomicLong sealed = new AtomicLong();
-        private final Arena scope = Arena.ofAuto();
+        private long sealed; // guarded by LOCK
+        private int handles; // guarded by LOCK
 
-        Owner() {
-            AtomicLong counted = sealed; // not this: the action must not keep the scope reachable
-            LibC.onClose(scope, () -> becameUnreachable(counted.get()));
+        private Owner() {
         }
 
-        /** {@code more} bytes of the owner were newly sealed. */
-        void sealed(long more) {
-            sealed.addAndGet(more);
-        }
-
-        /** A segment over {@code [address, address + length)} that keeps the owner reachable while it is. */
+        /**
+         * A segment over {@code [address, address + length)} in a scope of its own (a shared arena that nothing
+         * closes), which keeps the owner counted as in use for as long as the segment, or a slice of it, is
+         * reachable.
+         */
         MemorySegment view(long address, long length) {
+            Arena scope = Arena.ofShared();
+            track(scope.scope());
             return LibC.view(address, length, scope);
+        }
+
+        private void track(Object referent) {
+            synchronized (LOCK) {
+                handles++;
+                Handle handle = new Handle(referent, this);
+                handle.next = HANDLES.next;
+                handle.previous = HANDLES;
+                HANDLES.next.previous = handle;
+                HANDLES.next = handle;
+            }
+        }
+    }
+
+    /** A weak reference to one thing that keeps an owner's memory in use, linked into {@link #HANDLES}. */
+    private static final class Handle extends WeakReference<Object> {
+        final Owner owner;
+        Handle previous; // guarded by LOCK
+        Handle next; // guarded by LOCK
+
+        Handle(Object referent, Owner owner) {
+            super(referent, COLLECTED);
+            this.owner = owner;
+        }
+
+        /** Takes it out of the list; false if it was out already. Called with LOCK held. */
+        boolean unlink() {
+            if (next == null) {
+                return false;
+            }
+            previous.next = next;
+            next.previous = previous;
+            next = null;
+            previous = null;
+            return true;
         }
     }
 
@@ -167,6 +250,11 @@ final class SealCounters {
                 more, BUDGET_PROPERTY, Budget.VALUE, max, now));
         }
         return BUDGET::unlock;
+    }
+
+    /** Whether {@value #BUDGET_PROPERTY} is set (or invalid: the next {@link #budget} says so). */
+    static boolean budgeted() {
+        return Budget.VALUE != null;
     }
 
     /**

@@ -19,8 +19,9 @@ package io.github.mseal4j;
  *     that they handed out as sealed; a region's {@code segment()} views do not count, so keep the region):
  *     mapped until the process exits, and of no use. It grows when data sealed for good is replaced (a
  *     configuration that reloads, keys that rotate), which wants an {@link java.lang.foreign.Arena}'s lifetime
- *     instead ({@code docs/lifetimes.md}); the first time it passes 64 MiB the library logs a warning. Counted
- *     when the collector runs, so it lags behind
+ *     instead ({@code docs/lifetimes.md}); the first time it passes 64 MiB the library logs a warning. It lags:
+ *     memory is counted once the collector has found it unreachable, at the next seal or call to
+ *     {@code statistics()}
  */
 public record SealStatistics(long sealedRegions, long sealedBytes, long sealedMappings, long mappings,
                              long maxMapCount, long unreachableSealedBytes) {

@@ -147,7 +147,7 @@ public final class SealedBytesChild {
         long seen = SealCounters.unreachable();
         for (int attempt = 0; attempt < 100 && seen < expected; attempt++) {
             System.gc();
-            seen = SealCounters.awaitUnreachable(seen, 50);
+            seen = SealCounters.awaitUnreachable(50);
         }
         return seen;
     }

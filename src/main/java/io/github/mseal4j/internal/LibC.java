@@ -497,18 +497,6 @@ public final class LibC {
     }
 
     /**
-     * Runs {@code action} once {@code arena} closes (or, for an automatic arena, is collected): a cleanup with no
-     * memory of its own.
-     *
-     * @throws IllegalStateException if the arena is closed
-     * @throws WrongThreadException if the arena is confined to another thread
-     */
-    public static void onClose(Arena arena, Runnable action) {
-        requireAvailable();
-        MemorySegment.NULL.reinterpret(0, arena, ignored -> action.run());
-    }
-
-    /**
      * Refuses, as the JDK does when memory is given to it, an arena that is closed ({@link IllegalStateException})
      * or confined to another thread ({@link WrongThreadException}); registers nothing.
      */
