@@ -67,7 +67,7 @@ final class ArenaChunks {
             this.region = region;
             this.base = region.address();
             this.committed = committed;
-            this.end = region.byteSize();
+            this.end = region.mappedSize();
         }
 
         boolean contains(long address, long byteSize) {
@@ -256,7 +256,7 @@ final class ArenaChunks {
                 chunk.region.truncate(chunk.sealedBytes);
             } finally {
                 // Whatever happened, allocate only where the region still is mapped.
-                chunk.end = chunk.region.byteSize();
+                chunk.end = chunk.region.mappedSize();
                 chunk.committed = Math.min(chunk.committed, chunk.end);
             }
             if (!immutable) {

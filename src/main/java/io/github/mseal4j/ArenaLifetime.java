@@ -2,8 +2,6 @@ package io.github.mseal4j;
 
 import io.github.mseal4j.internal.FileStat;
 import io.github.mseal4j.internal.LibC;
-import io.github.mseal4j.internal.MapReserve;
-import io.github.mseal4j.internal.Mman;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -48,8 +46,8 @@ final class ArenaLifetime {
      *
      * @throws UnsupportedOperationException if immutable memory is unavailable and the policy is strict
      */
-    static Frozen freeze(long length, MemfdFreeze.Contents contents, MemfdFreeze.Check check, Arena arena)
-            throws IOException {
+    static Frozen freeze(long length, MemfdFreeze.Contents contents, MemfdFreeze.Check check, Arena arena,
+                         Set<MappingOption> options) throws IOException {
         check(arena);
         if (length == 0) {
             Sealing.immutableOrFallBack(); // the strict policy refuses here too, as for a byte
@@ -60,10 +58,10 @@ final class ArenaLifetime {
                 + " (256 TiB) on every 64-bit Linux");
         }
         if (Sealing.immutableOrFallBack()) {
-            MemfdFreeze.Frozen frozen = MemfdFreeze.freezeNew(length, contents, Set.of(), true, check, false);
+            MemfdFreeze.Frozen frozen = MemfdFreeze.freezeNew(length, contents, options, true, check, false);
             return new Frozen(own(frozen.base(), frozen.total(), frozen.data(), length, arena), true, frozen.file());
         }
-        return new Frozen(readOnlyCopy(length, contents, check, arena), false, null);
+        return new Frozen(readOnlyCopy(length, contents, check, arena, options), false, null);
     }
 
     /**
@@ -114,38 +112,29 @@ final class ArenaLifetime {
     }
 
     /**
-     * Where immutable memory is unavailable and the policy is best-effort: ordinary anonymous memory, written,
-     * made read-only, checked, and given the arena's lifetime. Anything in the process that can call
+     * Where immutable memory is unavailable and the policy is best-effort: a region of ordinary memory with the
+     * options, written, made read-only, checked, and given the arena's lifetime (the region's bookkeeping is
+     * dropped; the arena unmaps the mapping, guard pages included). Anything in the process that can call
      * {@code mprotect} or write {@code /proc/self/mem} can change it.
      */
     private static MemorySegment readOnlyCopy(long length, MemfdFreeze.Contents contents, MemfdFreeze.Check check,
-                                              Arena arena) throws IOException {
-        long pageSize = Mseal.pageSize();
-        long size = (length + pageSize - 1) & -pageSize;
-        MapReserve.ensureRoom("mapping " + size + " bytes", 1, SealCounters::regions);
-        long base = LibC.mmap(0, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1,
-            0);
-        if (LibC.failed(base) || base == 0) {
-            throw base == 0 ? new IllegalStateException("mmap(0x0, " + size + ", PROT_READ|PROT_WRITE,"
-                + " MAP_PRIVATE|MAP_ANONYMOUS) returned 0x0: nothing was mapped")
-                : new SystemCallException("mmap", 0, size, "PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS",
-                    (int) -base);
-        }
+                                              Arena arena, Set<MappingOption> options) throws IOException {
+        MappedRegion region = MappedRegion.allocate(length, options.toArray(MappingOption[]::new));
         try {
-            try (Arena writing = Arena.ofConfined()) {
-                contents.write(LibC.view(base, size, writing));
-            }
-            int errno = LibC.mprotect(base, size, Mman.PROT_READ);
-            if (errno != 0) {
-                throw new SystemCallException("mprotect", base, size, "PROT_READ", errno);
-            }
+            contents.write(region.segment());
+            region.protect(Protection.READ);
             if (check != null) {
-                check.check(LibC.foreverView(base, length).asReadOnly());
+                check.check(region.segment());
             }
         } catch (IOException | RuntimeException | Error e) {
-            LibC.munmap(base, size);
+            try {
+                region.close();
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+            }
             throw e;
         }
-        return own(base, size, base, length, arena);
+        long guard = options.contains(MappingOption.GUARD_PAGES) ? Mseal.pageSize() : 0;
+        return own(region.address() - guard, region.mappedSize() + 2 * guard, region.address(), length, arena);
     }
 }

@@ -16,6 +16,7 @@ import static io.github.mseal4j.MapLayout.tagOf;
 import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.Mman;
+import io.github.mseal4j.internal.Platform;
 import io.github.mseal4j.internal.SipHash;
 import io.github.mseal4j.internal.TableHash;
 import io.github.mseal4j.internal.Utf8;
@@ -76,6 +77,7 @@ final class MapBuilder {
     private boolean spent;
 
     MapBuilder() {
+        Platform.requireNativeCalls(); // at the builder, not after the entries were read
     }
 
     /** As {@link SealedMap.Builder#put(byte[], byte[])}. */
@@ -244,7 +246,8 @@ final class MapBuilder {
         ArenaLifetime.Frozen frozen;
         try {
             frozen = ArenaLifetime.freeze(sizes.total,
-                MemfdFreeze.Contents.writtenBy(memory -> entriesEnd[0] = layOut(memory, table, sizes)), null, arena);
+                MemfdFreeze.Contents.writtenBy(memory -> entriesEnd[0] = layOut(memory, table, sizes)), null, arena,
+                java.util.Set.of());
         } catch (java.io.IOException e) {
             throw new AssertionError("laying a map out reads no file", e);
         }
@@ -336,7 +339,7 @@ final class MapBuilder {
      */
     private static void populate(MappedRegion region, boolean immutable) {
         long address = region.address();
-        long size = region.byteSize();
+        long size = region.mappedSize();
         if (!immutable && size >= HUGE_PAGE_WORTHWHILE) {
             hint(LibC.madvise(address, size, Mman.MADV_HUGEPAGE), "MADV_HUGEPAGE");
         }

@@ -3,6 +3,7 @@ package io.github.mseal4j;
 import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.MapReserve;
+import io.github.mseal4j.internal.Platform;
 import io.github.mseal4j.internal.PageMap.Page;
 import io.github.mseal4j.internal.PageMap.Run;
 import io.github.mseal4j.internal.Smaps;
@@ -31,9 +32,11 @@ import java.util.function.LongSupplier;
  *
  * <h2>Ranges</h2>
  * Offsets and lengths given to {@link #protect(long, long, Protection)} and {@link #seal(long, long)} must be
- * multiples of {@link Mseal#pageSize()} and lie inside the region; anything else is refused with an exception
- * before any system call. Unaligned lengths are refused, not rounded: rounding would silently protect or seal
- * more than was asked for. Only {@link #allocate(long)} rounds, up to whole pages.
+ * multiples of {@link Mseal#pageSize()} and lie inside the mapping ({@link #mappedSize()}); anything else is
+ * refused with an exception before any system call. Unaligned lengths are refused, not rounded: rounding would
+ * silently protect or seal more than was asked for. Only the mapping is rounded up to whole pages: the segments
+ * a region hands out are exactly as long as asked ({@link #byteSize()}), and offsets past that are out of
+ * bounds.
  *
  * <h2>Lifetime</h2>
  * <ul>
@@ -89,9 +92,13 @@ public final class MappedRegion implements AutoCloseable {
     private MemorySegment view;
     private MemorySegment sealedReadOnlyView;
     private volatile boolean closed;
+    /** The bytes asked for: what every segment is bounded by ({@link #truncate} sets it to a page multiple). */
+    private volatile long length;
 
-    private MappedRegion(RegionMapping.Mapped mapped, Protection protection, Set<MappingOption> options) {
+    private MappedRegion(RegionMapping.Mapped mapped, Protection protection, Set<MappingOption> options,
+                         long length) {
         this.address = mapped.address();
+        this.length = length;
         this.pageSize = mapped.pageSize();
         this.options = Set.copyOf(options);
         this.immutable = options.contains(MappingOption.IMMUTABLE);
@@ -105,14 +112,15 @@ public final class MappedRegion implements AutoCloseable {
     private static MappedRegion of(long byteSize, long alignment, Protection protection, Set<MappingOption> options,
                                    boolean immutable) {
         return new MappedRegion(RegionMapping.map(byteSize, alignment, protection, options, immutable), protection,
-            options);
+            options, byteSize);
     }
 
     /**
      * Maps fresh, zeroed, private anonymous memory, readable and writable:
      * {@code mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)}.
      *
-     * @param byteSize the size wanted; rounded up to a whole number of pages
+     * @param byteSize the size wanted: every segment of the region is at most this long ({@link #byteSize()});
+     *     the mapping is rounded up to a whole number of pages ({@link #mappedSize()})
      * @return the new region
      * @throws IllegalArgumentException if {@code byteSize} is not positive, or more than can be mapped (2^48
      *     bytes, 256 TiB, or more)
@@ -122,6 +130,7 @@ public final class MappedRegion implements AutoCloseable {
      * @throws SystemCallException if {@code mmap} fails, for example with ENOMEM
      */
     public static MappedRegion allocate(long byteSize) {
+        Platform.requireNativeCalls();
         return of(byteSize, 0, Protection.READ_WRITE, EnumSet.noneOf(MappingOption.class), false);
     }
 
@@ -144,7 +153,9 @@ public final class MappedRegion implements AutoCloseable {
      * }
      * }
      *
-     * @param byteSize the size wanted; rounded up to a whole number of pages (guard pages come on top)
+     * @param byteSize the size wanted: every segment of the region is at most this long ({@link #byteSize()}),
+     *     so a 32-byte key is handed out as 32 bytes; the mapping is rounded up to whole pages
+     *     ({@link #mappedSize()}; guard pages come on top)
      * @param options the hardening to apply; none is fine
      * @return the new region
      * @throws IllegalArgumentException if {@code byteSize} is not positive, or more than can be mapped (2^48
@@ -160,6 +171,7 @@ public final class MappedRegion implements AutoCloseable {
      *     {@code madvise} or {@code mlock} fails
      */
     public static MappedRegion allocate(long byteSize, MappingOption... options) {
+        Platform.requireNativeCalls();
         EnumSet<MappingOption> chosen = EnumSet.noneOf(MappingOption.class);
         for (MappingOption option : Objects.requireNonNull(options, "options")) {
             chosen.add(Objects.requireNonNull(option, "option"));
@@ -197,22 +209,34 @@ public final class MappedRegion implements AutoCloseable {
     }
 
     /**
-     * The size of the mapping: the size asked for, rounded up to whole pages.
+     * The size asked for: how long {@link #segment()} and {@link #sealReadOnly()} are. A key allocated with 32
+     * bytes is 32 bytes long, though its page is not.
      *
      * @return the size in bytes
      */
     public long byteSize() {
+        return length;
+    }
+
+    /**
+     * The size of the mapping: {@link #byteSize()} rounded up to whole pages (guard pages not included). Page
+     * ranges given to {@link #protect(long, long, Protection)} and {@link #seal(long, long)} lie within it; the
+     * bytes between {@code byteSize()} and it are never handed out.
+     *
+     * @return the mapped size in bytes, a multiple of {@link Mseal#pageSize()}
+     */
+    public long mappedSize() {
         return pages.byteSize();
     }
 
     /**
-     * The whole mapping, as {@code segment(0, byteSize())}.
+     * The region's bytes, as {@code segment(0, byteSize())}.
      *
-     * @return a segment over the whole region; read-only if some page is {@link Protection#READ}
+     * @return a segment of exactly {@link #byteSize()} bytes; read-only if some page is {@link Protection#READ}
      * @throws IllegalStateException if the region is closed, or some page is {@link Protection#NONE}
      */
     public MemorySegment segment() {
-        return segment(0, pages.byteSize());
+        return segment(0, length);
     }
 
     /**
@@ -225,12 +249,11 @@ public final class MappedRegion implements AutoCloseable {
      * @param offset the first byte, from the start of the region
      * @param byteSize the number of bytes; need not be page-aligned
      * @return a segment over {@code [offset, offset + byteSize)}
-     * @throws IndexOutOfBoundsException if the range is not inside the region
+     * @throws IndexOutOfBoundsException if the range is not inside {@code [0, byteSize())}
      * @throws IllegalStateException if the region is closed, or some page of the range is {@link Protection#NONE}
      */
     public MemorySegment segment(long offset, long byteSize) {
-        long size = pages.byteSize();
-        Objects.checkFromIndexSize(offset, byteSize, size);
+        Objects.checkFromIndexSize(offset, byteSize, length);
         // The size is read outside the lock; should a truncate race this check, view.asSlice below still rejects it.
         long firstPage = offset >>> pageShift;
         long endPage = (offset + byteSize + pageMask) >>> pageShift;
@@ -431,7 +454,7 @@ public final class MappedRegion implements AutoCloseable {
      * mapping back (if the file could not be sealed) or, once the file is sealed, stays read-only and can only
      * go forward: calling this again continues where it stopped. The exception says which.
      *
-     * @return a read-only segment over the whole region that is never invalidated
+     * @return a read-only segment of exactly {@link #byteSize()} bytes that is never invalidated
      * @throws IllegalStateException if the region is closed, has pages already sealed with another protection
      *     (they can never become read-only), or a segment of it is in use by a native call right now
      * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
@@ -466,7 +489,7 @@ public final class MappedRegion implements AutoCloseable {
                     sealPrivateReadOnly(byKernel);
                 }
             }
-            sealedReadOnlyView = pages.sealedView().asReadOnly();
+            sealedReadOnlyView = pages.sealedView().asSlice(0, length).asReadOnly();
             return sealedReadOnlyView;
         }
     }
@@ -592,6 +615,7 @@ public final class MappedRegion implements AutoCloseable {
             }
             revokeSegments();
             pages.truncate(from);
+            length = Math.min(length, newByteSize);
             if (freeze != null) {
                 freeze.truncate(newByteSize);
             }
@@ -649,8 +673,9 @@ public final class MappedRegion implements AutoCloseable {
             String shown = immutable && freeze == null
                 ? options.toString().replace("IMMUTABLE", "IMMUTABLE (unavailable: ordinary memory)")
                 : options.toString();
-            return String.format(Locale.ROOT, "MappedRegion[%s, %d bytes%s%s: %s]", Errno.hex(address),
-                pages.byteSize(), options.isEmpty() ? "" : ", " + shown, closed ? ", closed" : "",
+            return String.format(Locale.ROOT, "MappedRegion[%s, %d bytes%s%s%s: %s]", Errno.hex(address), length,
+                length == pages.byteSize() ? "" : " (" + pages.byteSize() + " mapped)",
+                options.isEmpty() ? "" : ", " + shown, closed ? ", closed" : "",
                 pages.describe(0, pages.count()));
         }
     }

@@ -2,6 +2,7 @@ package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
 import io.github.mseal4j.internal.LibC;
+import io.github.mseal4j.internal.Platform;
 import io.github.mseal4j.internal.Smaps;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -162,15 +163,77 @@ public final class Mseal {
      * @throws SystemCallException if a system call fails
      */
     public static MemorySegment freeze(MemorySegment data) {
+        return freeze(data, NO_OPTIONS);
+    }
+
+    /**
+     * An immutable, sealed, read-only copy of {@code bytes}, exactly as long, hardened as {@code options} say:
+     * {@link MappingOption#GUARD_PAGES} (sealed with the data), {@link MappingOption#NO_DUMP},
+     * {@link MappingOption#LOCKED}, {@link MappingOption#NO_FORK}; {@link MappingOption#IMMUTABLE} is implied.
+     * Otherwise as {@link #freeze(byte[])}.
+     *
+     * {@snippet :
+     * MemorySegment hmacKey = Mseal.freeze(keyBytes, MappingOption.GUARD_PAGES, MappingOption.NO_DUMP,
+     *                                      MappingOption.LOCKED, MappingOption.NO_FORK);
+     * assert hmacKey.byteSize() == keyBytes.length;   // 32 bytes, not a page
+     * }
+     *
+     * @param bytes the data; copied
+     * @param options the hardening to apply; none is fine
+     * @return a read-only segment of exactly {@code bytes.length} bytes
+     * @throws NullPointerException if {@code bytes}, {@code options} or an option is null
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
+     * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}), or seal more than the budget
+     *     for memory sealed for good allows ({@code -Dio.github.mseal4j.maxSealedBytes}); nothing is changed
+     * @throws SystemCallException if a system call fails (an option that cannot be applied, such as
+     *     {@code LOCKED} beyond {@code RLIMIT_MEMLOCK}: {@code mlock}); nothing is left mapped
+     */
+    public static MemorySegment freeze(byte[] bytes, MappingOption... options) {
+        return freeze(MemorySegment.ofArray(Objects.requireNonNull(bytes, "bytes")), options);
+    }
+
+    /**
+     * An immutable, sealed, read-only copy of {@code data} (heap or native), exactly as long, hardened as
+     * {@code options} say: as {@link #freeze(byte[], MappingOption...)}.
+     *
+     * @param data the data; its bytes are copied
+     * @param options the hardening to apply; none is fine
+     * @return a read-only segment of exactly {@code data.byteSize()} bytes
+     * @throws NullPointerException if {@code data}, {@code options} or an option is null
+     * @throws IllegalStateException if {@code data}'s scope is closed
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy, or
+     *     {@code data} is too large for any mapping (2^48 bytes or more)
+     * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}), or seal more than the budget
+     *     for memory sealed for good allows ({@code -Dio.github.mseal4j.maxSealedBytes}); nothing is changed
+     * @throws SystemCallException if a system call fails; nothing is left mapped
+     */
+    public static MemorySegment freeze(MemorySegment data, MappingOption... options) {
+        Set<MappingOption> chosen = hardening(options);
         long length = checkFreezable(data);
         if (length == 0) {
             return frozenNothing();
         }
         try {
-            return frozen(length, MemfdFreeze.Contents.copyOf(data), null);
+            return frozen(length, MemfdFreeze.Contents.copyOf(data), null, chosen);
         } catch (IOException e) {
             throw new AssertionError("a copy of memory reads no file", e);
         }
+    }
+
+    private static final MappingOption[] NO_OPTIONS = {};
+
+    /** The options asked for, checked; IMMUTABLE, implied by every freeze, is left out. */
+    private static Set<MappingOption> hardening(MappingOption... options) {
+        java.util.EnumSet<MappingOption> chosen = java.util.EnumSet.noneOf(MappingOption.class);
+        for (MappingOption option : Objects.requireNonNull(options, "options")) {
+            chosen.add(Objects.requireNonNull(option, "option"));
+        }
+        chosen.remove(MappingOption.IMMUTABLE);
+        return chosen;
     }
 
     /**
@@ -231,9 +294,57 @@ public final class Mseal {
      * @throws SystemCallException if a system call fails; nothing is left mapped
      */
     public static MemorySegment freeze(MemorySegment data, Arena arena) {
+        return freeze(data, arena, NO_OPTIONS);
+    }
+
+    /**
+     * An immutable, read-only copy of {@code bytes} with {@code arena}'s lifetime, not sealed, exactly as long,
+     * hardened as {@code options} say: {@link MappingOption#GUARD_PAGES}, {@link MappingOption#NO_DUMP},
+     * {@link MappingOption#LOCKED}, {@link MappingOption#NO_FORK} ({@link MappingOption#IMMUTABLE} is implied).
+     * The key that rotates: one arena per generation of the key, closed once nothing uses it. Otherwise as
+     * {@link #freeze(byte[], Arena)}.
+     *
+     * @param bytes the data; copied
+     * @param arena the lifetime of the copy
+     * @param options the hardening to apply; none is fine
+     * @return a read-only segment of exactly {@code bytes.length} bytes, in {@code arena}'s scope
+     * @throws NullPointerException if an argument or an option is null
+     * @throws IllegalStateException if {@code arena} is closed (checked before anything is mapped)
+     * @throws WrongThreadException if {@code arena} is confined to another thread
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy
+     * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     * @throws SystemCallException if a system call fails; nothing is left mapped
+     */
+    public static MemorySegment freeze(byte[] bytes, Arena arena, MappingOption... options) {
+        return freeze(MemorySegment.ofArray(Objects.requireNonNull(bytes, "bytes")), arena, options);
+    }
+
+    /**
+     * An immutable, read-only copy of {@code data} (heap or native) with {@code arena}'s lifetime, not sealed,
+     * exactly as long, hardened as {@code options} say: as {@link #freeze(byte[], Arena, MappingOption...)}.
+     *
+     * @param data the data; its bytes are copied
+     * @param arena the lifetime of the copy
+     * @param options the hardening to apply; none is fine
+     * @return a read-only segment of exactly {@code data.byteSize()} bytes, in {@code arena}'s scope
+     * @throws NullPointerException if an argument or an option is null
+     * @throws IllegalStateException if {@code data}'s scope or {@code arena} is closed
+     * @throws WrongThreadException if {@code data} or {@code arena} is confined to another thread
+     * @throws IllegalArgumentException if the {@linkplain SealPolicy policy} property names no policy, or
+     *     {@code data} is too large for any mapping (2^48 bytes or more)
+     * @throws UnsupportedOperationException if immutable memory is not available here and the policy is strict
+     * @throws IllegalStateException if it would need mappings the library keeps for the JVM under
+     *     {@code vm.max_map_count} ({@code -Dio.github.mseal4j.mappingReserve}); nothing is changed
+     * @throws SystemCallException if a system call fails; nothing is left mapped
+     */
+    public static MemorySegment freeze(MemorySegment data, Arena arena, MappingOption... options) {
+        Set<MappingOption> chosen = hardening(options);
+        ArenaLifetime.check(arena);
         long length = checkFreezable(data);
         try {
-            return ArenaLifetime.freeze(length, MemfdFreeze.Contents.copyOf(data), null, arena).segment();
+            return ArenaLifetime.freeze(length, MemfdFreeze.Contents.copyOf(data), null, arena, chosen).segment();
         } catch (IOException e) {
             throw new AssertionError("a copy of memory reads no file", e);
         }
@@ -241,6 +352,7 @@ public final class Mseal {
 
     /** The length of {@code data}, which must be a live segment this thread may read. */
     private static long checkFreezable(MemorySegment data) {
+        Platform.requireNativeCalls();
         Objects.requireNonNull(data, "data");
         if (!data.scope().isAlive()) {
             throw new IllegalStateException("the segment's scope is closed: nothing to freeze");
@@ -256,16 +368,16 @@ public final class Mseal {
      * file is sealed against writing and before the mseal, so a refusal leaves nothing mapped. Where immutable
      * memory is unavailable (under best-effort), sealed read-only ordinary memory, checked before it is sealed.
      */
-    private static MemorySegment frozen(long length, MemfdFreeze.Contents contents, MemfdFreeze.Check check)
-            throws IOException {
+    private static MemorySegment frozen(long length, MemfdFreeze.Contents contents, MemfdFreeze.Check check,
+                                        Set<MappingOption> options) throws IOException {
         if (length >= RegionMapping.LARGEST_MAPPING) {
             throw new IllegalArgumentException(length + " bytes are too large to freeze: a mapping lies below 2^48"
                 + " (256 TiB) on every 64-bit Linux");
         }
         if (Sealing.immutableOrFallBack()) {
-            return MemfdFreeze.freezeNew(length, contents, Set.of(), true, check, true).sealedSegment();
+            return MemfdFreeze.freezeNew(length, contents, options, true, check, true).sealedSegment();
         }
-        MappedRegion region = MappedRegion.allocate(length);
+        MappedRegion region = MappedRegion.allocate(length, options.toArray(MappingOption[]::new));
         MemorySegment frozen;
         try {
             contents.write(region.segment());
@@ -414,6 +526,7 @@ public final class Mseal {
      * sealed for good ({@code arena} null) or living as long as {@code arena}.
      */
     private static MemorySegment freezeFile(Path file, MemfdFreeze.Check check, Arena arena) throws IOException {
+        Platform.requireNativeCalls();
         Objects.requireNonNull(file, "file");
         try (FileCopy copy = FileCopy.open(file)) {
             long size = copy.size();
@@ -423,14 +536,15 @@ public final class Mseal {
                 if (check != null) {
                     check.check(MemorySegment.ofArray(new byte[0]));
                 }
-                return arena == null ? frozenNothing() : ArenaLifetime.freeze(0, contents, null, arena).segment();
+                return arena == null ? frozenNothing() : ArenaLifetime.freeze(0, contents, null, arena, Set.of())
+                    .segment();
             }
             if (size >= RegionMapping.LARGEST_MAPPING) {
                 throw new IllegalArgumentException(file + " is " + size + " bytes, too large to freeze: a mapping"
                     + " lies below 2^48 (256 TiB) on every 64-bit Linux");
             }
-            return arena == null ? frozen(size, contents, check)
-                : ArenaLifetime.freeze(size, contents, check, arena).segment();
+            return arena == null ? frozen(size, contents, check, Set.of())
+                : ArenaLifetime.freeze(size, contents, check, arena, Set.of()).segment();
         }
     }
 

@@ -1,6 +1,7 @@
 package io.github.mseal4j;
 
 import io.github.mseal4j.internal.Errno;
+import io.github.mseal4j.internal.Platform;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.util.Locale;
@@ -111,6 +112,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      * @throws UnsupportedOperationException if native calls are impossible here
      */
     public static SealedArena create(long chunkSize) {
+        Platform.requireNativeCalls();
         return create(chunkSize, Mseal.immutableExpected());
     }
 

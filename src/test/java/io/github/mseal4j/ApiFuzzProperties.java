@@ -188,7 +188,9 @@ class ApiFuzzProperties {
             }
             case Allocate a -> {
                 try (MappedRegion fresh = MappedRegion.allocate(a.size())) {
-                    assertTrue(fresh.byteSize() >= a.size() && fresh.byteSize() % PAGE == 0, call.toString());
+                    assertEquals(a.size(), fresh.byteSize(), call.toString());
+                    assertEquals(a.size(), fresh.segment().byteSize(), call.toString());
+                    assertTrue(fresh.mappedSize() >= a.size() && fresh.mappedSize() % PAGE == 0, call.toString());
                 }
             }
             case ArenaAllocate a -> {

@@ -99,7 +99,7 @@ class ArenaLifetimeTest {
             assertThrows(refusal, () -> SealedMap.copyOf(Map.of("k", "v"), arena));
             assertThrows(refusal, () -> builder.build(arena));
         }
-        assertThrows(NullPointerException.class, () -> Mseal.freeze(new byte[16], null));
+        assertThrows(NullPointerException.class, () -> Mseal.freeze(new byte[16], (Arena) null));
         assertThrows(NullPointerException.class, () -> Mseal.freeze(file, digest, null));
         assertThrows(NullPointerException.class, () -> SealedMap.copyOf(Map.of(), null));
         assertEquals(fds, fds(), "no descriptor opened");

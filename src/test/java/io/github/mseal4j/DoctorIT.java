@@ -43,6 +43,45 @@ class DoctorIT {
     }
 
     @Test
+    void onAJavaOlderThan22TheJarSaysWhichJavaItNeedsAndWhereOneIs() throws Exception {
+        requireJar();
+        Path old = olderJava();
+        assumeTrue(old != null, "no Java older than 22 under /usr/lib/jvm to run the jar with");
+        Process process = new ProcessBuilder(old.toString(), "-jar", JAR.toString()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(2, process.waitFor(), output);
+        assertTrue(output.startsWith("mseal4j needs Java 22 or newer"), output);
+        assertTrue(output.contains(System.getProperty("java.home")), "names the Java running the tests, 22+: "
+            + output);
+        assertFalse(output.contains("UnsupportedClassVersionError"), output);
+    }
+
+    /** A {@code java} older than 22 under {@code /usr/lib/jvm}, by its {@code release} file; null if none. */
+    private static Path olderJava() throws java.io.IOException {
+        Path jvms = Path.of("/usr/lib/jvm");
+        if (!Files.isDirectory(jvms)) {
+            return null;
+        }
+        try (var homes = Files.list(jvms)) {
+            for (Path home : homes.sorted().toList()) {
+                Path release = home.resolve("release");
+                Path java = home.resolve("bin/java");
+                if (Files.isRegularFile(release) && Files.isExecutable(java)) {
+                    String version = Files.readAllLines(release).stream().filter(l -> l.startsWith("JAVA_VERSION="))
+                        .findFirst().orElse("").replaceAll("[^0-9.]", "");
+                    String[] parts = version.split("\\.");
+                    int feature = parts.length == 0 || parts[0].isEmpty() ? 0 : Integer.parseInt(
+                        parts[0].equals("1") && parts.length > 1 ? parts[1] : parts[0]);
+                    if (feature > 0 && feature < 22) {
+                        return java;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    @Test
     void jsonIsOneObject() {
         requireJar();
         ChildJvm.Result result = ChildJvm.run(List.of("-jar", JAR.toString(), "--json"));

@@ -44,23 +44,27 @@ class MappedRegionTest {
     }
 
     private static Layout layout(MappedRegion region) {
-        return Layout.read(region.address(), (int) (region.byteSize() / PAGE), PAGE);
+        return Layout.read(region.address(), (int) (region.mappedSize() / PAGE), PAGE);
     }
 
     // ---- allocation ----
 
     @ParameterizedTest
     @ValueSource(longs = {1, 100, 4095, 4096, 4097, 65536, 1 << 20})
-    void allocateRoundsUpToWholePagesOfZeroedReadWriteMemory(long size) {
+    void allocateMapsWholePagesOfZeroedReadWriteMemoryAndHandsOutExactlyTheSizeAsked(long size) {
         try (MappedRegion region = MappedRegion.allocate(size)) {
-            assertEquals((size + PAGE - 1) / PAGE * PAGE, region.byteSize());
+            assertEquals((size + PAGE - 1) / PAGE * PAGE, region.mappedSize());
+            assertEquals(size, region.byteSize());
             assertEquals(0, region.address() % PAGE, "page-aligned");
             MemorySegment segment = region.segment();
-            assertEquals(region.byteSize(), segment.byteSize());
+            assertEquals(size, segment.byteSize());
             assertFalse(segment.isReadOnly());
-            assertEquals(-1, segment.mismatch(MemorySegment.ofArray(new byte[(int) region.byteSize()])), "zeroed");
-            segment.set(ValueLayout.JAVA_LONG_UNALIGNED, region.byteSize() - 8, 42L);
-            assertEquals(42L, segment.get(ValueLayout.JAVA_LONG_UNALIGNED, region.byteSize() - 8));
+            assertEquals(-1, segment.mismatch(MemorySegment.ofArray(new byte[(int) size])), "zeroed");
+            segment.set(ValueLayout.JAVA_BYTE, size - 1, (byte) 42);
+            assertEquals(42, segment.get(ValueLayout.JAVA_BYTE, size - 1));
+            byte[] tail = ProcMem.read(region.address() + size, (int) (region.mappedSize() - size)).orElseThrow();
+            assertArrayEquals(new byte[tail.length], tail, "the page's tail is zeroed, and never handed out");
+            assertThrows(IndexOutOfBoundsException.class, () -> region.segment(size, 1));
             Layout.PageState first = layout(region).page(0);
             assertTrue(first.mapped() && first.protection() == Protection.READ_WRITE && !first.sealed());
         }

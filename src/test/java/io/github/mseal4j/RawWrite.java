@@ -18,7 +18,7 @@ public final class RawWrite {
         if (args[0].equals("sealed-read-only")) {
             region.sealReadOnly();
         }
-        MemorySegment raw = LibC.foreverView(region.address(), region.byteSize()); // no read-only flag
+        MemorySegment raw = LibC.foreverView(region.address(), region.mappedSize()); // no read-only flag
         System.out.println("writing through a raw view of " + args[0] + " memory");
         System.out.flush();
         raw.set(ValueLayout.JAVA_BYTE, 0, (byte) 42);

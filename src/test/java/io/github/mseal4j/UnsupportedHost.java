@@ -33,7 +33,7 @@ public final class UnsupportedHost {
                     System.out.println("refused=" + e.getMessage());
                 }
             }
-            Smaps.Vma vma = Smaps.read(region.address(), region.address() + region.byteSize()).getFirst();
+            Smaps.Vma vma = Smaps.read(region.address(), region.address() + region.mappedSize()).getFirst();
             System.out.println("sealed=" + vma.sealed() + " protection=" + vma.protection());
             System.out.println("isSealed=" + region.isSealed());
         }

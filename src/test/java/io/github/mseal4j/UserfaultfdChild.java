@@ -127,7 +127,7 @@ public final class UserfaultfdChild {
     /** A read-only view of a region's whole mapping that is never invalidated (sealed memory stays mapped). */
     private static final class LibCView {
         static MemorySegment of(MappedRegion region) {
-            return io.github.mseal4j.internal.LibC.foreverView(region.address(), region.byteSize());
+            return io.github.mseal4j.internal.LibC.foreverView(region.address(), region.mappedSize());
         }
     }
 }

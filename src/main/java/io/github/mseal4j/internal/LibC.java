@@ -48,7 +48,7 @@ public final class LibC {
     }
 
     /** Why no native call can be made here, or null when they can. */
-    private static final String UNAVAILABLE = checkPlatform();
+    private static final String UNAVAILABLE = Platform.UNAVAILABLE;
 
     /** The mseal system call number on this architecture, when mseal4j knows it. */
     private static final long SYS_MSEAL = msealNumber(System.getProperty("os.arch", "")).orElse(-1);
@@ -538,26 +538,6 @@ public final class LibC {
             throw e;
         }
         throw new AssertionError("a C function cannot throw a checked exception", t);
-    }
-
-    private static String checkPlatform() {
-        String os = System.getProperty("os.name", "");
-        if (!os.equals("Linux")) {
-            return "mseal4j needs Linux; this is " + os;
-        }
-        if (ADDRESS.byteSize() != 8) {
-            return "mseal4j needs a 64-bit JVM and kernel; this JVM has " + ADDRESS.byteSize() * 8 + "-bit addresses";
-        }
-        return NativeAccessGrant.problem(LibC.class.getModule()).orElse(null);
-    }
-
-    /** How to grant native access to the module that holds mseal4j. */
-    public static String nativeAccessAdvice(Module module) {
-        String where = module.isNamed() ? "module " + module.getName() : "the class path (unnamed module)";
-        return "native access is not enabled for " + where + "; start java with"
-            + " --enable-native-access=ALL-UNNAMED when mseal4j is on the class path,"
-            + " or --enable-native-access=io.github.mseal4j when it is on the module path"
-            + " (an executable jar can say 'Enable-Native-Access: ALL-UNNAMED' in its manifest)";
     }
 
     /**

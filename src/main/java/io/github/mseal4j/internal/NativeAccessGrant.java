@@ -29,7 +29,7 @@ public final class NativeAccessGrant {
         if (module.isNativeAccessEnabled() || illegalNativeAccessAllowed()) {
             return Optional.empty();
         }
-        return Optional.of(LibC.nativeAccessAdvice(module));
+        return Optional.of(advice(module));
     }
 
     /** True when the JVM was started with {@code --illegal-native-access=allow} (the last such option wins). */
@@ -77,5 +77,31 @@ public final class NativeAccessGrant {
         static List<String> inputArguments() {
             return ManagementFactory.getRuntimeMXBean().getInputArguments();
         }
+    }
+
+    /**
+     * How to grant native access to {@code module}, the one that holds mseal4j: the one flag that applies there,
+     * and where it goes for the launcher that started this JVM. Here, not in {@link LibC}: asking it must link
+     * nothing (LibC's initialisation links every call).
+     */
+    public static String advice(Module module) {
+        String flag = "--enable-native-access=" + (module.isNamed() ? module.getName() : "ALL-UNNAMED");
+        String where = module.isNamed() ? "module " + module.getName() + " (on the module path)"
+            : "the class path (the unnamed module)";
+        String how;
+        if (System.getProperty("org.gradle.test.worker") != null) {
+            how = "; this JVM is a Gradle test worker: add it to the test task, tasks.test { jvmArgs(\"" + flag
+                + "\") }";
+        } else if (System.getProperty("surefire.real.class.path") != null
+                || System.getProperty("surefire.test.class.path") != null) {
+            how = "; this JVM was started by Maven Surefire or Failsafe: add it to the plugin's <argLine>" + flag
+                + "</argLine> (keeping what the argLine already holds)";
+        } else if (module.isNamed()) {
+            how = "";
+        } else {
+            how = " (an executable jar can say 'Enable-Native-Access: ALL-UNNAMED' in its manifest)";
+        }
+        return "native access is not enabled for mseal4j, which is in " + where + "; start java with " + flag + how
+            + "; docs/setup.md has the snippet for each build tool and launcher";
     }
 }
