@@ -222,11 +222,19 @@ final class ArenaChunks {
      * The first, undoable steps of a seal: stop allocating, then invalidate every building segment, all at once
      * or not at all.
      *
+     * @param beforeInvalidating run once allocations are stopped and before any segment is invalidated (the
+     *     budget's check of what they hold); if it throws, allocations resume and nothing else has changed
      * @throws IllegalStateException if a segment is in use by a native call; allocations are resumed then
      */
-    void stopAllocating() {
+    void stopAllocating(Runnable beforeInvalidating) {
         for (Chunk chunk : chunks) {
             chunk.used = chunk.next.getAndSet(FROZEN);
+        }
+        try {
+            beforeInvalidating.run(); // what was allocated is known now, and every segment still valid
+        } catch (RuntimeException e) {
+            resume();
+            throw e;
         }
         if (building != null) {
             try {
@@ -281,7 +289,7 @@ final class ArenaChunks {
         }
         for (Whole whole : wholes) {
             if (whole.sealedView == null) {
-                bytes += alignUp(whole.byteSize, pageSize);
+                bytes += Math.max(pageSize, alignUp(whole.byteSize, pageSize)); // an empty one maps a page too
             }
         }
         return bytes;

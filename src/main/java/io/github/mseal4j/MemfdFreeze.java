@@ -179,6 +179,11 @@ final class MemfdFreeze {
      * {@code dup2}. The mapping itself is checked again after: {@link #checkMapped}.)
      */
     private void checkReadOnlyDescriptor(int readOnly) {
+        checkReadOnlyDescriptor(readOnly, fd, file);
+    }
+
+    /** {@link #checkReadOnlyDescriptor(int)} for descriptor {@code readOnly}, opened from {@code fd}, of {@code file}. */
+    private static void checkReadOnlyDescriptor(int readOnly, int fd, FileStat file) {
         FileStat opened = FileStat.of(readOnly);
         int seals = LibC.fcntl(readOnly, Mman.F_GET_SEALS, 0);
         if (!opened.sameFile(file) || seals < 0 || (seals & Mman.IMMUTABLE_FILE_SEALS) != Mman.IMMUTABLE_FILE_SEALS) {
@@ -226,10 +231,11 @@ final class MemfdFreeze {
             if (writable == 0) {
                 LibC.mprotect(address, length, Mman.PROT_READ);
             }
-            return mapped.isEmpty() || !mapped.get().of(file) || mapped.get().start() > address
-                || mapped.get().end() < address + length ? "the mapping is of another file ("
+            return mapped.isEmpty() || !mapped.get().maps(file, address, length) ? "the mapping is of another file,"
+                + " or not of the memfd whole from its first byte (it is of "
                     + mapped.map(m -> String.format(Locale.ROOT, "%02x:%02x %d", m.devMajor(), m.devMinor(),
-                        m.inode())).orElse("none") + ") than the memfd's (" + file.identity() + ")"
+                        m.inode()) + (m.offset() != 0 ? " at offset " + m.offset() : "")).orElse("nothing") + "; the"
+                    + " memfd is " + file.identity() + ")"
                 : writable == 0 ? "the file is not sealed against writing: mprotect(PROT_READ|PROT_WRITE) of its"
                     + " read-only mapping succeeded"
                 : writable != Errno.EACCES ? "mprotect(PROT_READ|PROT_WRITE) of the read-only mapping answered "
@@ -490,6 +496,9 @@ final class MemfdFreeze {
                         + "\", O_RDONLY|O_CLOEXEC|O_NOCTTY|O_NONBLOCK", -readOnly).withNote("this kernel maps a"
                         + " write-sealed memfd read-only only through such a descriptor; nothing was frozen");
                 }
+                // Which file it opened, and that it is sealed: the memfd's number may have been pointed elsewhere
+                // (dup2) at the seal, or at the open. A mapping through it can never show its seal itself.
+                checkReadOnlyDescriptor(readOnly, file.fd(), file.stat());
             }
             int through = readOnly >= 0 ? readOnly : file.fd();
             int flags = Mman.MAP_SHARED | (populate ? Mman.MAP_POPULATE : 0);
@@ -521,8 +530,8 @@ final class MemfdFreeze {
             String wrong = mappedWrongly(data, size, file.stat(), readOnly < 0);
             if (wrong != null) {
                 throw new IllegalStateException("the read-only map of a frozen copy did not map what it must: "
-                    + wrong + " (the memfd's descriptor number was pointed elsewhere by other code in the process,"
-                    + " dup2 say); nothing was frozen");
+                    + wrong + " (the memfd's descriptor number pointed elsewhere by other code in the process, dup2"
+                    + " say, or a policy that refuses the check); nothing was frozen");
             }
             RegionMapping.applyOptions(base, total, data, size, options);
             if (check != null) {

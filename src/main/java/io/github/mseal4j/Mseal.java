@@ -357,8 +357,9 @@ public final class Mseal {
         if (!data.scope().isAlive()) {
             throw new IllegalStateException("the segment's scope is closed: nothing to freeze");
         }
-        if (data.byteSize() > 0) {
-            data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0); // a segment of another thread's arena: refused now
+        if (!data.isAccessibleBy(Thread.currentThread())) {
+            throw new WrongThreadException("the segment belongs to a confined arena of another thread: nothing to"
+                + " freeze from this one");
         }
         return data.byteSize();
     }

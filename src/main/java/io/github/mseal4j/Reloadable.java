@@ -178,7 +178,7 @@ public final class Reloadable<T> implements AutoCloseable {
         try {
             T value = Objects.requireNonNull(loader.apply(arena), "the loader returned null");
             return new Generation<>(value, arena, number);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) { // also a checked exception thrown sneakily: the arena must not leak
             try {
                 arena.close();
             } catch (RuntimeException again) {

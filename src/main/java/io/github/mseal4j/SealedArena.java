@@ -258,15 +258,11 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
                 CheckedCalls.msealStillWorks(); // a filter installed after the probe: nothing changed yet
             }
             // Refused before anything changes, as the budget stands now; then, held until the last seal, checked
-            // again with what the seal stopped (an allocation racing it can have added pages since).
+            // again once allocations are stopped and before any segment is invalidated (an allocation racing the
+            // seal, or another seal taking the budget meanwhile, can have changed the figures).
             try (var _ = SealCounters.budget(byKernel ? memory.bytesToSeal() : 0)) {
                 if (state == State.BUILDING) {
-                    prepare();
-                    try {
-                        SealCounters.checkBudget(byKernel ? memory.bytesToSeal() : 0);
-                    } catch (IllegalStateException e) {
-                        throw backToBuilding(e);
-                    }
+                    prepare(() -> SealCounters.checkBudget(byKernel ? memory.bytesToSeal() : 0));
                 }
                 sealPrepared();
             }
@@ -277,10 +273,10 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
      * The steps that can be undone: stop allocating, invalidate every building segment (all at once, or not
      * at all), give back the unused part of each reservation, and make anonymous memory read-only.
      */
-    private void prepare() {
+    private void prepare(Runnable beforeInvalidating) {
         state = State.SEALING; // first: an allocation that finds its chunk frozen then says why
         try {
-            memory.stopAllocating();
+            memory.stopAllocating(beforeInvalidating);
         } catch (IllegalStateException busy) {
             state = State.BUILDING; // allocations resumed: nothing was changed
             throw busy;
@@ -311,7 +307,7 @@ public final class SealedArena implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * Undoes {@link #prepare()} after a failure: writable again, new views, allocations resume; returns
+     * Undoes {@link #prepare(Runnable)} after a failure: writable again, new views, allocations resume; returns
      * {@code failure} to throw. If the kernel refuses to make some of the memory writable again (or an immutable
      * region could not map its file back), no view is made over it: the arena is unusable, and the returned
      * exception says so.

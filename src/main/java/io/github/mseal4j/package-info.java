@@ -24,6 +24,7 @@
  *       where available, made immutable) at once.</li>
  *   <li>{@link io.github.mseal4j.SealedMap}: an off-heap map in sealed, read-only (where available, immutable)
  *       memory, or immutable memory with an {@link java.lang.foreign.Arena}'s lifetime.</li>
+ *   <li>{@link io.github.mseal4j.SealedSet}: an off-heap set, the same table as {@code SealedMap}'s.</li>
  *   <li>{@link io.github.mseal4j.Reloadable}: generations of arena-lifetime data (a configuration that reloads),
  *       swapped so that no read meets a freed one.</li>
  *   <li>{@link io.github.mseal4j.Protection}: NONE, READ, READ_WRITE; {@link io.github.mseal4j.MappingOption}:
@@ -32,6 +33,32 @@
  *       {@link io.github.mseal4j.SealStatistics}: what the process has sealed, and its mapping headroom.</li>
  *   <li>{@link io.github.mseal4j.SystemCallException}: a failed system call, with its errno and a remedy.</li>
  * </ul>
+ *
+ * <h2>Which type for which job</h2>
+ * {@link io.github.mseal4j.MappedRegion#seal()} is {@code mseal(2)} itself: the mapping never changes, but writable
+ * memory stays writable. Everything else that says sealed or frozen means read-only, and immutable where the kernel
+ * allows it: nothing in the process can change the bytes.
+ * <table class="striped">
+ *   <caption>Which type for which job</caption>
+ *   <thead><tr><th>Job</th><th>Use</th><th>Lifetime</th><th>Immutable</th></tr></thead>
+ *   <tbody>
+ *     <tr><td>a key</td><td>{@code Mseal.freeze(bytes, GUARD_PAGES, NO_DUMP, LOCKED, NO_FORK)}</td>
+ *         <td>sealed for good</td><td>yes</td></tr>
+ *     <tr><td>a key that rotates</td><td>{@code Mseal.freeze(bytes, arena, ...)}, a {@code Reloadable}</td>
+ *         <td>the arena's</td><td>yes</td></tr>
+ *     <tr><td>a configuration file</td><td>{@code Mseal.freeze(path, sha256)}</td><td>sealed for good</td>
+ *         <td>yes</td></tr>
+ *     <tr><td>a configuration that reloads</td><td>{@code Reloadable.of(arena -> SealedMap.copyOf(read(), arena))}
+ *         </td><td>one arena per version</td><td>yes</td></tr>
+ *     <tr><td>an allow-list</td><td>{@code SealedSet.copyOf(hosts)}</td><td>sealed for good (or an arena's)</td>
+ *         <td>yes</td></tr>
+ *     <tr><td>settings, a lookup table</td><td>{@code SealedMap.copyOf(map)}</td><td>sealed for good</td>
+ *         <td>yes</td></tr>
+ *     <tr><td>many small values</td><td>{@code SealedArena}</td><td>sealed for good</td><td>yes</td></tr>
+ *     <tr><td>raw pages</td><td>{@code MappedRegion}</td><td>sealed for good once sealed</td>
+ *         <td>with {@code IMMUTABLE}, once {@code sealReadOnly()}</td></tr>
+ *   </tbody>
+ * </table>
  *
  * <h2>Lifetime</h2>
  * Sealed memory is never freed: it stays mapped until the process exits or calls {@code execve}, and each

@@ -62,7 +62,7 @@ final class Checks {
         SealStatistics statistics = Mseal.statistics();
         return new Environment(policy, policyProblem.isEmpty(), seccomp, statistics.mappings(),
             statistics.maxMapCount(), Errno.memlockLimit(), Errno.fileSizeLimit(), Errno.addressSpaceLimit(),
-            Errno.dataLimit(), procMemForceOverride(), sealedForGood(statistics));
+            Errno.dataLimit(), procMemForceOverride(), sealedForGood(statistics), mappingKinds());
     }
 
     /** What the library sealed for good here, how much of it is no longer referenced, and the budget. */
@@ -71,6 +71,24 @@ final class Checks {
         return statistics.sealedBytes() + " bytes in " + statistics.sealedRegions() + " regions, "
             + statistics.unreachableSealedBytes() + " no longer referenced; budget " + (budget == null
                 ? "none (-Dio.github.mseal4j.maxSealedBytes unset)" : "-Dio.github.mseal4j.maxSealedBytes=" + budget);
+    }
+
+    /**
+     * This process's sealed and immutable mappings by kind, as {@code /proc/<pid>/smaps} shows them to anyone
+     * outside it: see {@code docs/operators.md}.
+     */
+    private static String mappingKinds() {
+        try {
+            List<Smaps.Vma> vmas = Smaps.read(0, Long.MAX_VALUE);
+            long immutable = vmas.stream().filter(Smaps.Vma::immutable).count();
+            long arena = vmas.stream().filter(vma -> vma.writeProtected() && !vma.sealed()).count();
+            long sealed = vmas.stream().filter(Smaps.Vma::sealed).count();
+            return immutable + " immutable and sealed (r--s /memfd:mseal4j, sl, no mw), " + arena + " immutable with"
+                + " an arena's lifetime (the same, no sl), " + (sealed - immutable) + " other sealed (sl; some may be"
+                + " the kernel's or another library's)";
+        } catch (RuntimeException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
     }
 
     /** The kernel's {@code proc_mem.force_override=} boot option, if given. */

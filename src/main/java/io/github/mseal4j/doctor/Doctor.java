@@ -38,11 +38,12 @@ public final class Doctor {
      * its mappings against {@code vm.max_map_count}, the soft limits that bite what the library maps
      * ({@code RLIMIT_MEMLOCK}; {@code RLIMIT_FSIZE}, which counts a memfd; {@code RLIMIT_AS};
      * {@code RLIMIT_DATA}), the kernel's {@code proc_mem.force_override} boot option, and what the library has
-     * sealed for good in this process, against the budget ({@code -Dio.github.mseal4j.maxSealedBytes}).
+     * sealed for good in this process, against the budget ({@code -Dio.github.mseal4j.maxSealedBytes}), and the
+     * kinds of sealed and immutable mappings the process has, as seen from outside ({@code docs/operators.md}).
      */
     public record Environment(String policy, boolean policyValid, String seccomp, long mappings, long maxMapCount,
                               String memlockLimit, String fileSizeLimit, String addressSpaceLimit, String dataLimit,
-                              String procMemForceOverride, String sealedForGood) {
+                              String procMemForceOverride, String sealedForGood, String mappingKinds) {
         /** Mappings left before {@code vm.max_map_count}, or -1 when unknown. */
         public long headroom() {
             return maxMapCount < 0 || mappings < 0 ? -1 : maxMapCount - mappings;

@@ -44,6 +44,7 @@ final class JsonReport {
         json.field("dataLimit", environment.dataLimit());
         json.field("procMemForceOverride", environment.procMemForceOverride());
         json.field("sealedForGood", environment.sealedForGood());
+        json.field("mappingKinds", environment.mappingKinds());
         json.end();
         report.demonstration().ifPresent(demo -> {
             json.name("demonstration").begin();

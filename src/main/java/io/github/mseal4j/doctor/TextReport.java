@@ -39,6 +39,9 @@ final class TextReport {
         line(out, "RLIMIT_DATA", environment.dataLimit());
         line(out, "proc_mem.force_override", environment.procMemForceOverride());
         line(out, "sealed for good", environment.sealedForGood());
+        line(out, "sealed and immutable mappings", environment.mappingKinds());
+        line(out, "  from outside", "awk '/^[0-9a-f]+-[0-9a-f]+ /{m=$0} /^VmFlags:/{if ($0 ~ / sl( |$)/) print m}'"
+            + " /proc/" + ProcessHandle.current().pid() + "/smaps  (docs/operators.md: what each kind looks like)");
         line(out, "lifetimes", "sealed for good: never freed, for data kept until exit; an Arena's: immutable, not"
             + " sealed, unmapped when the arena closes, for data that is replaced (docs/lifetimes.md)");
         report.demonstration().ifPresent(demo -> {

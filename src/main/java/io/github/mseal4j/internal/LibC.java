@@ -24,8 +24,10 @@ import java.util.OptionalLong;
  *
  * <p>Rules kept here:
  * <ul>
- *   <li>Handles are built once. When native calls are impossible (not Linux, not 64-bit, native access not
- *       granted, a missing symbol), nothing is thrown while the class initialises: the handle is replaced by
+ *   <li>Handles are built once, each when first needed: one small holder class per C function, initialised by
+ *       its first call (a process that only freezes never links {@code mremap} or {@code mincore}; linking each
+ *       costs a cold JVM milliseconds). When native calls are impossible (not Linux, not 64-bit, native access
+ *       not granted, a missing symbol), nothing is thrown while a holder initialises: the handle is replaced by
  *       one that throws {@link UnsupportedOperationException} with the reason, at each call.</li>
  *   <li>Every call captures {@code errno} into a segment owned by the calling thread, never one shared
  *       between threads, and reads it before the thread can make another call.</li>
@@ -55,89 +57,127 @@ public final class LibC {
 
     // long syscall(long number, ...);  https://man7.org/linux/man-pages/man2/syscall.2.html
     // Variadic: every argument after the number is passed as a long, as the kernel ABI expects.
-    private static final MethodHandle SYSCALL = link("syscall",
-        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-        Linker.Option.firstVariadicArg(1));
+    private static final class Syscall {
+        static final MethodHandle H = link("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
+    }
     // The same, with five arguments after the number (statx).
-    private static final MethodHandle SYSCALL5 = link("syscall",
-        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-        Linker.Option.firstVariadicArg(1));
+    private static final class Syscall5 {
+        static final MethodHandle H = link("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
+    }
 
     // void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);
     // https://man7.org/linux/man-pages/man2/mmap.2.html
-    private static final MethodHandle MMAP = link("mmap",
-        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final class Mmap {
+        static final MethodHandle H = link("mmap",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    }
 
     // int munmap(void *addr, size_t length);  https://man7.org/linux/man-pages/man2/munmap.2.html
-    private static final MethodHandle MUNMAP = link("munmap",
-        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final class Munmap {
+        static final MethodHandle H = link("munmap",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+    }
 
     // int mprotect(void *addr, size_t len, int prot);  https://man7.org/linux/man-pages/man2/mprotect.2.html
-    private static final MethodHandle MPROTECT = link("mprotect",
-        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    private static final class Mprotect {
+        static final MethodHandle H = link("mprotect",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    }
 
     // int madvise(void *addr, size_t length, int advice);  https://man7.org/linux/man-pages/man2/madvise.2.html
-    private static final MethodHandle MADVISE = link("madvise",
-        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    private static final class Madvise {
+        static final MethodHandle H = link("madvise",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    }
 
     // int mincore(void *addr, size_t length, unsigned char *vec);  https://man7.org/linux/man-pages/man2/mincore.2.html
-    private static final MethodHandle MINCORE = link("mincore",
-        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    private static final class Mincore {
+        static final MethodHandle H = link("mincore",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    }
 
     // void *mremap(void *old_address, size_t old_size, size_t new_size, int flags, ... /* void *new_address */);
     // https://man7.org/linux/man-pages/man2/mremap.2.html
-    private static final MethodHandle MREMAP = link("mremap",
-        FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG),
-        Linker.Option.firstVariadicArg(4));
+    private static final class Mremap {
+        static final MethodHandle H = link("mremap",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG),
+            Linker.Option.firstVariadicArg(4));
+    }
 
     // int mlock(const void *addr, size_t len);  https://man7.org/linux/man-pages/man2/mlock.2.html
-    private static final MethodHandle MLOCK = link("mlock",
-        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final class Mlock {
+        static final MethodHandle H = link("mlock",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+    }
 
     // long sysconf(int name);  https://man7.org/linux/man-pages/man3/sysconf.3.html
-    private static final MethodHandle SYSCONF = link("sysconf",
-        FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+    private static final class Sysconf {
+        static final MethodHandle H = link("sysconf",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+    }
 
     // int memfd_create(const char *name, unsigned int flags);  glibc 2.27+
     // https://man7.org/linux/man-pages/man2/memfd_create.2.html
-    private static final MethodHandle MEMFD_CREATE = link("memfd_create",
-        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final class MemfdCreate {
+        static final MethodHandle H = link("memfd_create",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
+    }
 
     // int ftruncate(int fd, off_t length);  https://man7.org/linux/man-pages/man2/ftruncate.2.html
-    private static final MethodHandle FTRUNCATE = link("ftruncate",
-        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final class Ftruncate {
+        static final MethodHandle H = link("ftruncate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    }
 
     // int fcntl(int fd, int cmd, ... /* arg */);  https://man7.org/linux/man-pages/man2/fcntl.2.html
     // Variadic after cmd: the seals travel as an int, as the kernel reads them.
-    private static final MethodHandle FCNTL = link("fcntl",
-        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final class Fcntl {
+        static final MethodHandle H = link("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    }
 
     // off_t lseek(int fd, off_t offset, int whence);  https://man7.org/linux/man-pages/man2/lseek.2.html
-    private static final MethodHandle LSEEK = link("lseek",
-        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final class Lseek {
+        static final MethodHandle H = link("lseek",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    }
 
     // int open(const char *pathname, int flags, ... /* mode_t mode */);
     // https://man7.org/linux/man-pages/man2/open.2.html  Variadic after flags: the mode travels as an int.
-    private static final MethodHandle OPEN = link("open",
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final class Open {
+        static final MethodHandle H = link("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    }
 
     // int ioctl(int fd, unsigned long request, ...);  https://man7.org/linux/man-pages/man2/ioctl.2.html
     // Variadic after request: the argument is a pointer, passed as a long.
-    private static final MethodHandle IOCTL = link("ioctl",
-        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+    private static final class Ioctl {
+        static final MethodHandle H = link("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+    }
 
     // ssize_t pread(int fd, void *buf, size_t count, off_t offset);  https://man7.org/linux/man-pages/man2/pread.2.html
-    private static final MethodHandle PREAD = link("pread",
-        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    private static final class Pread {
+        static final MethodHandle H = link("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    }
 
     // ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset);
     // https://man7.org/linux/man-pages/man2/pwrite.2.html  The buffer is a segment: it stays alive during the call.
-    private static final MethodHandle PWRITE = link("pwrite",
-        FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final class Pwrite {
+        static final MethodHandle H = link("pwrite",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    }
 
     // int close(int fd);  https://man7.org/linux/man-pages/man2/close.2.html
-    private static final MethodHandle CLOSE = link("close",
-        FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final class Close {
+        static final MethodHandle H = link("close",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
 
     private LibC() {
     }
@@ -178,7 +218,7 @@ public final class LibC {
         MemorySegment capture = capture();
         long result;
         try {
-            result = (long) SYSCALL.invokeExact(capture, SYS_MSEAL, address, length, 0L);
+            result = (long) Syscall.H.invokeExact(capture, SYS_MSEAL, address, length, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -190,7 +230,7 @@ public final class LibC {
         MemorySegment capture = capture();
         long result;
         try {
-            result = (long) MMAP.invokeExact(capture, address, length, prot, flags, fd, offset);
+            result = (long) Mmap.H.invokeExact(capture, address, length, prot, flags, fd, offset);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -202,7 +242,7 @@ public final class LibC {
         MemorySegment capture = capture();
         int result;
         try {
-            result = (int) MUNMAP.invokeExact(capture, address, length);
+            result = (int) Munmap.H.invokeExact(capture, address, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -214,7 +254,7 @@ public final class LibC {
         MemorySegment capture = capture();
         int result;
         try {
-            result = (int) MPROTECT.invokeExact(capture, address, length, prot);
+            result = (int) Mprotect.H.invokeExact(capture, address, length, prot);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -226,7 +266,7 @@ public final class LibC {
         MemorySegment capture = capture();
         int result;
         try {
-            result = (int) MADVISE.invokeExact(capture, address, length, advice);
+            result = (int) Madvise.H.invokeExact(capture, address, length, advice);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -241,7 +281,7 @@ public final class LibC {
         MemorySegment capture = capture();
         int result;
         try {
-            result = (int) MINCORE.invokeExact(capture, address, length, vector);
+            result = (int) Mincore.H.invokeExact(capture, address, length, vector);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -253,7 +293,7 @@ public final class LibC {
         MemorySegment capture = capture();
         int result;
         try {
-            result = (int) MLOCK.invokeExact(capture, address, length);
+            result = (int) Mlock.H.invokeExact(capture, address, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -265,7 +305,7 @@ public final class LibC {
         MemorySegment capture = capture();
         long result;
         try {
-            result = (long) MREMAP.invokeExact(capture, oldAddress, oldSize, newSize, flags, newAddress);
+            result = (long) Mremap.H.invokeExact(capture, oldAddress, oldSize, newSize, flags, newAddress);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -280,7 +320,7 @@ public final class LibC {
         MemorySegment capture = capture();
         int result;
         try {
-            result = (int) MEMFD_CREATE.invokeExact(capture, Name.MEMFD.address(), flags);
+            result = (int) MemfdCreate.H.invokeExact(capture, Name.MEMFD.address(), flags);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -292,7 +332,7 @@ public final class LibC {
         MemorySegment capture = capture();
         int result;
         try {
-            result = (int) FTRUNCATE.invokeExact(capture, fd, length);
+            result = (int) Ftruncate.H.invokeExact(capture, fd, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -304,7 +344,7 @@ public final class LibC {
         MemorySegment capture = capture();
         int result;
         try {
-            result = (int) FCNTL.invokeExact(capture, fd, command, argument);
+            result = (int) Fcntl.H.invokeExact(capture, fd, command, argument);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -316,7 +356,7 @@ public final class LibC {
         MemorySegment capture = capture();
         long result;
         try {
-            result = (long) LSEEK.invokeExact(capture, fd, offset, whence);
+            result = (long) Lseek.H.invokeExact(capture, fd, offset, whence);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -328,7 +368,7 @@ public final class LibC {
         MemorySegment capture = capture();
         int result;
         try (Arena arena = Arena.ofConfined()) {
-            result = (int) OPEN.invokeExact(capture, arena.allocateFrom(path), flags, 0);
+            result = (int) Open.H.invokeExact(capture, arena.allocateFrom(path), flags, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -340,7 +380,7 @@ public final class LibC {
         MemorySegment capture = capture();
         int result;
         try {
-            result = (int) IOCTL.invokeExact(capture, fd, request, argument);
+            result = (int) Ioctl.H.invokeExact(capture, fd, request, argument);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -367,7 +407,7 @@ public final class LibC {
         MemorySegment capture = capture();
         long result;
         try {
-            result = (long) SYSCALL.invokeExact(capture, number, (long) flags, 0L, 0L);
+            result = (long) Syscall.H.invokeExact(capture, number, (long) flags, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -379,7 +419,7 @@ public final class LibC {
         MemorySegment capture = capture();
         long result;
         try {
-            result = (long) PREAD.invokeExact(capture, fd, address, count, offset);
+            result = (long) Pread.H.invokeExact(capture, fd, address, count, offset);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -394,7 +434,7 @@ public final class LibC {
         MemorySegment capture = capture();
         long result;
         try {
-            result = (long) PWRITE.invokeExact(capture, fd, buffer, buffer.byteSize(), offset);
+            result = (long) Pwrite.H.invokeExact(capture, fd, buffer, buffer.byteSize(), offset);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -434,7 +474,7 @@ public final class LibC {
         long result;
         try {
             // STATX_BASIC_STATS (0x7ff): type, mode, size, times, device and inode.
-            result = (long) SYSCALL5.invokeExact(capture, number, (long) fd, path.address(), (long) flags, 0x7ffL,
+            result = (long) Syscall5.H.invokeExact(capture, number, (long) fd, path.address(), (long) flags, 0x7ffL,
                 buffer);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -447,7 +487,7 @@ public final class LibC {
         MemorySegment capture = capture();
         int result;
         try {
-            result = (int) CLOSE.invokeExact(capture, fd);
+            result = (int) Close.H.invokeExact(capture, fd);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -459,7 +499,7 @@ public final class LibC {
         MemorySegment capture = capture();
         long result;
         try {
-            result = (long) SYSCONF.invokeExact(capture, Mman.SC_PAGESIZE);
+            result = (long) Sysconf.H.invokeExact(capture, Mman.SC_PAGESIZE);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -115,13 +115,22 @@ public final class Smaps {
     }
 
     /**
-     * Which file is mapped at an address: the mapping (VMA) that covers it and the device and inode of its file
-     * (0 for anonymous memory).
+     * Which file is mapped at an address: the mapping (VMA) that covers it, the device and inode of its file (0 for
+     * anonymous memory), and the file offset at which the mapping starts.
      */
-    public record MappedFile(long start, long end, int devMajor, int devMinor, long inode) {
+    public record MappedFile(long start, long end, int devMajor, int devMinor, long inode, long offset) {
         /** True when it is a mapping of {@code file}. */
         public boolean of(FileStat file) {
             return devMajor == file.devMajor() && devMinor == file.devMinor() && inode == file.inode();
+        }
+
+        /**
+         * True when it maps {@code file} from its first byte at {@code address}, to at least {@code address +
+         * length}: the whole file as the library mapped it, not another part of it (a shared mapping can be
+         * duplicated and moved over another with {@code mremap}, needing no descriptor).
+         */
+        public boolean maps(FileStat file, long address, long length) {
+            return of(file) && start <= address && end >= address + length && offset + (address - start) == 0;
         }
     }
 
@@ -147,7 +156,8 @@ public final class Smaps {
             if (result == 0) {
                 return Optional.of(new MappedFile(query.get(ValueLayout.JAVA_LONG, 24),
                     query.get(ValueLayout.JAVA_LONG, 32), query.get(ValueLayout.JAVA_INT, 72),
-                    query.get(ValueLayout.JAVA_INT, 76), query.get(ValueLayout.JAVA_LONG, 64)));
+                    query.get(ValueLayout.JAVA_INT, 76), query.get(ValueLayout.JAVA_LONG, 64),
+                    query.get(ValueLayout.JAVA_LONG, 56)));
             }
             if (result == -Errno.ENOENT) {
                 return Optional.empty();
@@ -173,7 +183,7 @@ public final class Smaps {
             String[] device = fields[3].split(":");
             return new MappedFile(Long.parseUnsignedLong(line, 0, dash, 16),
                 Long.parseUnsignedLong(line, dash + 1, line.indexOf(' ', dash), 16), Integer.parseInt(device[0], 16),
-                Integer.parseInt(device[1], 16), Long.parseLong(fields[4]));
+                Integer.parseInt(device[1], 16), Long.parseLong(fields[4]), Long.parseUnsignedLong(fields[2], 16));
         });
     }
 

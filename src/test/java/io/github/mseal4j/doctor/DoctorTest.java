@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 class DoctorTest {
     private static final Environment ENVIRONMENT = new Environment("STRICT", true, "disabled", 500, 65530,
         "8388608 bytes", "unlimited", "unlimited", "unlimited", "not set", "0 bytes in 0 regions, 0 no longer"
-            + " referenced; budget none");
+            + " referenced; budget none", "0 immutable and sealed");
     private static final SealSupport AVAILABLE = new SealSupport(SealSupport.Status.AVAILABLE, "available");
 
     @Test
@@ -166,7 +166,7 @@ class DoctorTest {
     @Test
     void anInvalidPolicyIsExitStatusThreeOnceTheDemonstrationPasses() {
         Environment invalid = new Environment("invalid: -Dio.github.mseal4j.policy=x is not a seal policy", false,
-            "disabled", 500, 65530, "8388608 bytes", "unlimited", "unlimited", "unlimited", "not set", "none");
+            "disabled", 500, 65530, "8388608 bytes", "unlimited", "unlimited", "unlimited", "not set", "none", "none");
         Demonstration demo = new Demonstration(0x1000, 4096, List.of(new Attempt("munmap", 1)), true, "sl", true,
             true, "reached", new Hardening("[]", "r--p rd", "---p sl", "---p sl", ""), Optional.empty(), Optional.empty(),
             Optional.empty());

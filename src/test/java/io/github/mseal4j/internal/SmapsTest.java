@@ -113,9 +113,9 @@ class SmapsTest {
 
     @Test
     void theFileAtAnAddressIsItsMappingsDeviceAndInode() throws IOException {
-        assertEquals(java.util.Optional.of(new Smaps.MappedFile(0x7f0000006000L, 0x7f0000007000L, 0, 1, 7)),
+        assertEquals(java.util.Optional.of(new Smaps.MappedFile(0x7f0000006000L, 0x7f0000007000L, 0, 1, 7, 0)),
             Smaps.mappedFileAt(new BufferedReader(new StringReader(MAPS)), 0x7f0000006abcL));
-        assertEquals(java.util.Optional.of(new Smaps.MappedFile(0x7f0000002000L, 0x7f0000003000L, 0, 0, 0)),
+        assertEquals(java.util.Optional.of(new Smaps.MappedFile(0x7f0000002000L, 0x7f0000003000L, 0, 0, 0, 0)),
             Smaps.mappedFileAt(new BufferedReader(new StringReader(MAPS)), 0x7f0000002000L), "anonymous memory");
         assertEquals(java.util.Optional.empty(), Smaps.mappedFileAt(new BufferedReader(new StringReader(MAPS)),
             0x7f0000004000L), "the gap");

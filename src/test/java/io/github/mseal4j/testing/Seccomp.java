@@ -40,7 +40,7 @@ public final class Seccomp {
     /** The system calls the tests deny, with their numbers on x86_64 and aarch64. */
     public enum Call {
         MSEAL(462, 462), MEMFD_CREATE(319, 279), FCNTL(72, 25), MPROTECT(10, 226), FTRUNCATE(77, 46), MMAP(9, 222),
-        MADVISE(28, 233), OPENAT(257, 56);
+        MADVISE(28, 233), OPENAT(257, 56), PWRITE64(18, 68);
 
         private final int x86;
         private final int arm;
