@@ -21,7 +21,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * arena's segments are unmapped once the collector finds them unreachable; the global arena's never are.
  */
 final class ArenaLifetime {
-    private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
     /** For tests only: told the address of each mapping an arena's cleanup unmapped. */
     static volatile java.util.function.LongConsumer unmapObserver;
 
@@ -58,7 +57,7 @@ final class ArenaLifetime {
                 + " (256 TiB) on every 64-bit Linux");
         }
         if (Sealing.immutableOrFallBack()) {
-            MemfdFreeze.Frozen frozen = MemfdFreeze.freezeNew(length, contents, options, true, check, false);
+            MemfdFreeze.Frozen frozen = MemfdFreeze.freezeNew(length, contents, options, check, false);
             return new Frozen(own(frozen.base(), frozen.total(), frozen.data(), length, arena), true, frozen.file());
         }
         return new Frozen(readOnlyCopy(length, contents, check, arena, options), false, null);
@@ -105,7 +104,7 @@ final class ArenaLifetime {
             observer.accept(base);
         }
         if (errno != 0) {
-            LOG.log(System.Logger.Level.WARNING, () -> "mseal4j: "
+            Sealing.log().log(System.Logger.Level.WARNING, () -> "mseal4j: "
                 + new SystemCallException("munmap", base, total, "", errno).getMessage() + "; memory of a closed"
                 + " arena stays mapped, read-only, until the process exits (sealed by other code, if EPERM)");
         }

@@ -27,7 +27,6 @@ import java.util.Locale;
  * are sealed (userfaultfd), and unmapping a list of ranges for {@code close()}.
  */
 final class CheckedCalls {
-    private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
 
     private CheckedCalls() {
     }
@@ -194,7 +193,7 @@ final class CheckedCalls {
                         && refused(LibC.madvise(scratch[1], page, Mman.MADV_POPULATE_WRITE))
                         && refused(LibC.madvise(scratch[2], page, Mman.MADV_POPULATE_READ));
                     if (!expected) {
-                        LOG.log(System.Logger.Level.DEBUG, "mseal4j: the populate advices do not answer as"
+                        Sealing.log().log(System.Logger.Level.DEBUG, "mseal4j: the populate advices do not answer as"
                             + " expected here; what mprotect reports is checked in /proc/self/maps instead");
                     }
                     return expected ? YES : NO;
@@ -308,16 +307,25 @@ final class CheckedCalls {
      * mapping of it exists.
      */
     static void sealFile(int fd) {
-        int result = LibC.fcntl(fd, Mman.F_ADD_SEALS, Mman.IMMUTABLE_FILE_SEALS);
-        if (result < 0) {
-            throw new SystemCallException("fcntl", 0, 0,
-                "memfd " + fd + ", F_ADD_SEALS, F_SEAL_WRITE|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL", -result);
-        }
+        addFileSeals(fd);
         int seals = LibC.fcntl(fd, Mman.F_GET_SEALS, 0);
         if (seals < 0 || (seals & Mman.IMMUTABLE_FILE_SEALS) != Mman.IMMUTABLE_FILE_SEALS) {
             throw new IllegalStateException("fcntl(memfd " + fd + ", F_ADD_SEALS) returned success, but F_GET_SEALS"
                 + " then answered " + (seals < 0 ? Errno.name(-seals) : "0x" + Integer.toHexString(seals))
                 + ": the file is not sealed against writing (a seccomp filter answering success would do this)");
+        }
+    }
+
+    /**
+     * {@code fcntl(F_ADD_SEALS)} alone, for a caller that proves the seal another way afterwards (a fresh freeze:
+     * its read-only mapping through the memfd's own descriptor cannot be made writable only if the file is
+     * sealed; through a read-only descriptor, that descriptor's {@code F_GET_SEALS} is checked).
+     */
+    static void addFileSeals(int fd) {
+        int result = LibC.fcntl(fd, Mman.F_ADD_SEALS, Mman.IMMUTABLE_FILE_SEALS);
+        if (result < 0) {
+            throw new SystemCallException("fcntl", 0, 0,
+                "memfd " + fd + ", F_ADD_SEALS, F_SEAL_WRITE|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL", -result);
         }
     }
 

@@ -41,7 +41,6 @@ import java.util.Objects;
  */
 final class MapBuilder {
     private static final SecureRandom SEEDS = new SecureRandom();
-    private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
     /** Maps at least this large ask for transparent huge pages, where their memory can have them. */
     private static final long HUGE_PAGE_WORTHWHILE = 4L << 20;
     private static final Cleaner CLEANER = Cleaner.create();
@@ -348,7 +347,7 @@ final class MapBuilder {
 
     private static void hint(int errno, String advice) {
         if (errno != 0) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "mseal4j: madvise(" + advice + ") declined: "
+            Sealing.log().log(System.Logger.Level.DEBUG, () -> "mseal4j: madvise(" + advice + ") declined: "
                 + Errno.name(errno) + "; the map is built without it");
         }
     }

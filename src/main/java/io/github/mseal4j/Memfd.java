@@ -15,7 +15,6 @@ import io.github.mseal4j.internal.Smaps;
  * {@code docs/design.md}.
  */
 final class Memfd {
-    private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
     /**
      * Flags of the read-only descriptor: as every {@code /proc} open of the library. {@code O_NOCTTY} changes
      * nothing for a memfd; it makes the call one that a test's seccomp filter can tell from the JVM's own opens.
@@ -62,7 +61,9 @@ final class Memfd {
         }
         try {
             FileStat stat = FileStat.of(fd);
-            CheckedCalls.truncateFile(fd, size);
+            if (size > 0) {
+                CheckedCalls.truncateFile(fd, size);
+            }
             return new File(fd, stat);
         } catch (RuntimeException e) {
             close(fd);
@@ -91,7 +92,7 @@ final class Memfd {
     static void close(int fd) {
         int errno = LibC.close(fd);
         if (errno != 0) {
-            LOG.log(System.Logger.Level.WARNING, () -> "mseal4j: close(" + fd + ") of a memfd failed: "
+            Sealing.log().log(System.Logger.Level.WARNING, () -> "mseal4j: close(" + fd + ") of a memfd failed: "
                 + Errno.name(errno));
         }
     }

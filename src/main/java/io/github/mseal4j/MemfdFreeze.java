@@ -362,13 +362,22 @@ final class MemfdFreeze {
         /** Writes the same bytes into {@code memory}, writable, zeroed, of the file's size. */
         void write(MemorySegment memory) throws IOException;
 
+        /**
+         * True when writing the file gives it its size ({@code pwrite} of every byte), so it needs no
+         * {@code ftruncate} first: it then ends at {@code length}, inside its last page, which reads back zeros
+         * past the end (only pages wholly past a file's end fault).
+         */
+        default boolean sizesFile() {
+            return false;
+        }
+
         /** A copy of {@code data}, written with {@code pwrite} (heap data through a small native buffer). */
         static Contents copyOf(MemorySegment data) {
             return new Contents() {
                 @Override
                 public void write(int fd, long length, long size) {
-                    if (data.isNative()) {
-                        CheckedCalls.writeFile(fd, data, 0);
+                    if (data.isNative() || length <= LibC.HEAP_WRITE_MAX) {
+                        CheckedCalls.writeFile(fd, data, 0); // a small heap array straight from the heap
                         return;
                     }
                     try (Arena arena = Arena.ofConfined()) {
@@ -384,6 +393,11 @@ final class MemfdFreeze {
                 @Override
                 public void write(MemorySegment memory) {
                     MemorySegment.copy(data, 0, memory, 0, data.byteSize());
+                }
+
+                @Override
+                public boolean sizesFile() {
+                    return true;
                 }
             };
         }
@@ -437,6 +451,9 @@ final class MemfdFreeze {
         void check(MemorySegment frozen) throws IOException;
     }
 
+    /** A copy at least this large is mapped populated: see {@link #freezeNew}. */
+    static final long POPULATE_FROM = 64L << 10;
+
     /** Heap data is copied into the file through a native buffer of at most this many bytes at a time. */
     private static final long COPY_BUFFER = 1L << 20;
 
@@ -464,15 +481,20 @@ final class MemfdFreeze {
      * {@code seal}, the mapping sealed with mseal. A failure at any step leaves nothing mapped and no descriptor
      * open; only a kernel failing half-way through the mseal itself can leave a part sealed.
      *
-     * @param populate fault the read-only mapping in at once ({@code MAP_POPULATE})
+     * <p>The read-only mapping is faulted in at once ({@code MAP_POPULATE}: one call instead of a fault per page
+     * at first read) where that pays: contents laid out in place (a map, read all over) and copies of at least
+     * {@value #POPULATE_FROM} bytes; not a small copy such as a key, whose populate costs more than the one fault
+     * it saves.
      */
-    static Frozen freezeNew(long length, Contents contents, Set<MappingOption> options, boolean populate,
-                            Check check, boolean seal) throws IOException {
+    static Frozen freezeNew(long length, Contents contents, Set<MappingOption> options, Check check, boolean seal)
+            throws IOException {
+        boolean populate = !contents.sizesFile() || length >= POPULATE_FROM;
         long pageSize = Mseal.pageSize();
         long size = Math.max(pageSize, (length + pageSize - 1) & -pageSize);
         long guard = options.contains(MappingOption.GUARD_PAGES) ? pageSize : 0;
         if (seal) {
-            CheckedCalls.msealStillWorks();
+            // No early mseal(0, 0, 0) here, as the region's freeze makes: should mseal fail at the end (a filter
+            // installed since the probe), everything made is unmapped, and the exception names mseal's errno.
             SealCounters.checkBudget(size); // before anything is made; again, held, around the mseal itself
         }
         MapReserve.ensureRoom("freezing " + length + " bytes", 3, SealCounters::regions);
@@ -482,13 +504,13 @@ final class MemfdFreeze {
     private static Frozen freezeNew(long length, long size, long guard, Contents contents, Set<MappingOption> options,
                                     boolean populate, Check check, boolean seal) throws IOException {
         long total = size + 2 * guard;
-        Memfd.File file = Memfd.create(size);
+        Memfd.File file = Memfd.create(contents.sizesFile() ? 0 : size);
         int readOnly = -1;
         long base = 0;
         boolean msealCalled = false;
         try {
             contents.write(file.fd(), length, size);
-            CheckedCalls.sealFile(file.fd());
+            CheckedCalls.addFileSeals(file.fd()); // proven after the map: see mappedWrongly and the descriptor check
             if (Memfd.throughReadOnlyDescriptor) {
                 readOnly = Memfd.openReadOnly(file.fd());
                 if (readOnly < 0) {

@@ -75,8 +75,6 @@ public final class Mseal {
             return known;
         }
         ImmutabilityProbe.Immutability probed = ImmutabilityProbe.probe(support());
-        System.getLogger("io.github.mseal4j").log(System.Logger.Level.DEBUG, "immutability probe: {0}: {1}{2}",
-            probed.verdict().status(), probed.verdict().reason(), probed.lasting() ? "" : " (asked again next time)");
         if (probed.lasting()) {
             lastingImmutability = probed;
         }
@@ -376,7 +374,7 @@ public final class Mseal {
                 + " (256 TiB) on every 64-bit Linux");
         }
         if (Sealing.immutableOrFallBack()) {
-            return MemfdFreeze.freezeNew(length, contents, options, true, check, true).sealedSegment();
+            return MemfdFreeze.freezeNew(length, contents, options, check, true).sealedSegment();
         }
         MappedRegion region = MappedRegion.allocate(length, options.toArray(MappingOption[]::new));
         MemorySegment frozen;
@@ -619,11 +617,6 @@ public final class Mseal {
 
     private static final class Probe {
         static final SealSupport RESULT = SupportProbe.probe();
-
-        static {
-            System.getLogger("io.github.mseal4j").log(System.Logger.Level.DEBUG, "mseal probe: {0}: {1}",
-                RESULT.status(), RESULT.reason());
-        }
     }
 
     /** Asked once; a failure is kept and reported at each call, never thrown from class initialisation. */

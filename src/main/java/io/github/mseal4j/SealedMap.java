@@ -308,10 +308,11 @@ public final class SealedMap {
             return Smaps.coveredAndImmutable(Smaps.read(start, end), start, end);
         }
         // Not sealed: the mapping could have been replaced (by code that unmapped it and mapped another memfd of
-        // the same name there), so it must be of the map's own file; and gone with a closed arena.
+        // the same name there, or moved another part of its own file over it with mremap), so it must be of the
+        // map's own file from its first byte; and gone with a closed arena.
         return data.scope().isAlive() && Smaps.coveredBy(Smaps.read(start, end), start, end,
                 Smaps.Vma::writeProtected)
-            && Smaps.mappedFileAt(start).filter(mapped -> mapped.of(file) && mapped.end() >= end).isPresent();
+            && Smaps.mappedFileAt(start).filter(mapped -> mapped.maps(file, start, end - start)).isPresent();
     }
 
     /**

@@ -4,11 +4,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Where the {@link SealPolicy} is decided: whether a seal goes to the kernel, is refused, or is degraded. */
 final class Sealing {
-    private static final System.Logger LOG = System.getLogger("io.github.mseal4j");
     private static final AtomicBoolean WARNED = new AtomicBoolean();
     private static final AtomicBoolean WARNED_IMMUTABLE = new AtomicBoolean();
 
     private Sealing() {
+    }
+
+    /**
+     * The library's logger, asked for when something is to be logged: not in a static field, as getting one
+     * starts the JDK's logging machinery, which a process's first call into the library should not pay for.
+     */
+    static System.Logger log() {
+        return System.getLogger("io.github.mseal4j");
     }
 
     /** The policy {@link SealPolicy#PROPERTY} names. */
@@ -36,7 +43,7 @@ final class Sealing {
             throw new UnsupportedOperationException("cannot seal: " + support.reason());
         }
         if (WARNED.compareAndSet(false, true)) {
-            LOG.log(System.Logger.Level.WARNING, "mseal4j: memory is made read-only where asked but NOT sealed, because "
+            Sealing.log().log(System.Logger.Level.WARNING, "mseal4j: memory is made read-only where asked but NOT sealed, because "
                 + support.reason() + "; the policy is best-effort (-D" + SealPolicy.PROPERTY + "=best-effort)");
         }
         return false;
@@ -68,7 +75,7 @@ final class Sealing {
             throw new UnsupportedOperationException("cannot map immutable memory: " + immutability.reason());
         }
         if (WARNED_IMMUTABLE.compareAndSet(false, true)) {
-            LOG.log(System.Logger.Level.WARNING, "mseal4j: memory asked to be IMMUTABLE is ordinary memory instead,"
+            Sealing.log().log(System.Logger.Level.WARNING, "mseal4j: memory asked to be IMMUTABLE is ordinary memory instead,"
                 + " because " + immutability.reason() + "; the policy is best-effort (-D" + SealPolicy.PROPERTY
                 + "=best-effort)");
         }

@@ -22,7 +22,7 @@ import java.util.function.Supplier;
  * {@code fcntl(F_ADD_SEALS)}, with success without running it. {@code no-ftruncate}: the arena's trim cannot
  * shrink its memfd. {@code no-fds}: no descriptor is left when immutability is first asked about.
  * {@code fake-fixed-mmap}: mapping the sealed file over the data ({@code MAP_SHARED|MAP_FIXED}), or where the
- * kernel chooses ({@code MAP_SHARED|MAP_POPULATE}, a fresh freeze), is answered with success without mapping
+ * kernel chooses ({@code MAP_SHARED}, a fresh freeze of a few bytes), is answered with success without mapping
  * anything. {@code arena-cannot-remap}: an immutable arena's seal fails
  * ({@code F_ADD_SEALS} gets EBUSY) and putting the writable mapping back fails too (ENOMEM).
  * {@code arena-cannot-reprotect}: an anonymous arena's seal fails (mseal gets ENOMEM) and making its memory
@@ -117,7 +117,7 @@ public final class FaultAfterProbeChild {
                 immutable.segment().setString(0, "immutable");
                 // The region's freeze maps over its data (MAP_FIXED); a fresh freeze maps where the kernel chooses.
                 Seccomp.install(Rule.denyWhen(Call.MMAP, 3, Mman.MAP_SHARED | Mman.MAP_FIXED, 0),
-                    Rule.denyWhen(Call.MMAP, 3, Mman.MAP_SHARED | Mman.MAP_POPULATE, 0));
+                    Rule.denyWhen(Call.MMAP, 3, Mman.MAP_SHARED, 0));
                 report("region sealReadOnly", () -> "returned, reads " + immutable.sealReadOnly().getString(0));
                 System.out.println("region after: isSealed=" + immutable.isSealed());
                 report("freeze bytes", () -> "returned, reads "

@@ -130,7 +130,10 @@ class ImmutableTest {
 
     @Test
     void beforeFreezingItBehavesLikeAnyRegionAndCloseReleasesTheMemfd() throws IOException {
-        MappedRegion.allocate(PAGE).close(); // the library's own descriptors (the mapping count's) are open first
+        MappedRegion.allocate(PAGE).close(); // the library's own descriptors (the mapping count's, and the one of
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) { // /proc/self/maps its freezes
+            Mseal.freeze(new byte[1], arena); // query) are open first
+        }
         long fds = fds();
         MappedRegion region = MappedRegion.allocate(3 * PAGE, MappingOption.IMMUTABLE);
         assertEquals(fds + 1, fds(), "one memfd while it is writable");

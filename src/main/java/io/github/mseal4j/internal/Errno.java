@@ -45,6 +45,8 @@ public final class Errno {
     public static final int ENFILE = 23;
     /** Too many open files in the process ({@code ulimit -n}). */
     public static final int EMFILE = 24;
+    /** Inappropriate ioctl: {@code PROCMAP_QUERY} on a kernel before 6.11. */
+    public static final int ENOTTY = 25;
     /** Function not implemented: the kernel has no such system call. */
     public static final int ENOSYS = 38;
 

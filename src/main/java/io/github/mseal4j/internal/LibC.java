@@ -173,6 +173,16 @@ public final class LibC {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     }
 
+    // The same, critical with heap access: a small heap array is written where it lies, with no native copy. The
+    // call must be short (the garbage collector waits for it): only for at most HEAP_WRITE_MAX bytes.
+    private static final class PwriteHeap {
+        static final MethodHandle H = link("pwrite",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), Linker.Option.critical(true));
+    }
+
+    /** The most bytes {@link #pwrite} writes from the heap directly (a critical call): 64 KiB. */
+    public static final long HEAP_WRITE_MAX = 64L << 10;
+
     // int close(int fd);  https://man7.org/linux/man-pages/man2/close.2.html
     private static final class Close {
         static final MethodHandle H = link("close",
@@ -427,14 +437,16 @@ public final class LibC {
     }
 
     /**
-     * {@code pwrite(fd, buffer, buffer.byteSize(), offset)} from native memory: the bytes written, or
-     * {@code -errno}.
+     * {@code pwrite(fd, buffer, buffer.byteSize(), offset)}: the bytes written, or {@code -errno}. A heap segment
+     * is written where it lies, at most {@link #HEAP_WRITE_MAX} bytes a call (a critical call).
      */
     public static long pwrite(int fd, MemorySegment buffer, long offset) {
         MemorySegment capture = capture();
         long result;
         try {
-            result = (long) Pwrite.H.invokeExact(capture, fd, buffer, buffer.byteSize(), offset);
+            result = buffer.isNative() ? (long) Pwrite.H.invokeExact(capture, fd, buffer, buffer.byteSize(), offset)
+                : (long) PwriteHeap.H.invokeExact(capture, fd, buffer, Math.min(buffer.byteSize(), HEAP_WRITE_MAX),
+                    offset);
         } catch (Throwable t) {
             throw rethrow(t);
         }

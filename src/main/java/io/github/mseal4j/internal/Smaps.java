@@ -147,7 +147,7 @@ public final class Smaps {
      * @throws java.io.UncheckedIOException if {@code /proc/self/maps} cannot be opened or read
      */
     public static Optional<MappedFile> mappedFileAt(long address) {
-        int fd = LibC.open(MAPS.toString(), PROC_OPEN_FLAGS);
+        int fd = MapsDescriptor.get();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment query = arena.allocate(104, 8); // struct procmap_query
             query.set(ValueLayout.JAVA_LONG, 0, 104);
@@ -162,9 +162,8 @@ public final class Smaps {
             if (result == -Errno.ENOENT) {
                 return Optional.empty();
             }
-        } finally {
-            if (fd >= 0) {
-                LibC.close(fd);
+            if (result == -Errno.ENOTTY) {
+                MapsDescriptor.noQuery = true; // a kernel before 6.11: the text from now on
             }
         }
         // A kernel before 6.11 (ENOTTY), one that refuses the query, or no descriptor for it: read the text.
@@ -172,6 +171,52 @@ public final class Smaps {
             return mappedFileAt(reader, address);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + MAPS, e);
+        }
+    }
+
+    /**
+     * A descriptor of {@code /proc/self/maps} for {@code PROCMAP_QUERY}, kept open: opening a {@code /proc} file is
+     * most of a query's cost (8 us a query opened each time, here; a freeze makes one). Other code can point the
+     * number at another file at any moment (as it could between an open and the query), so each use checks that it
+     * still names the file first opened (device and inode: {@code /proc/<pid>/maps} of another process has
+     * others), and opens it again, leaving the number alone, when it does not.
+     */
+    private static final class MapsDescriptor {
+        private record Open(int fd, FileStat file) {
+        }
+
+        private static volatile Open open;
+        static volatile boolean noQuery;
+
+        /** The descriptor, checked; -1 where none can be had (or the kernel has no query). */
+        static int get() {
+            if (noQuery) {
+                return -1;
+            }
+            Open known = open;
+            try {
+                if (known != null && FileStat.of(known.fd()).sameFile(known.file())) {
+                    return known.fd();
+                }
+            } catch (IllegalStateException e) {
+                // closed under us (EBADF): open it again
+            }
+            synchronized (MapsDescriptor.class) {
+                if (open != known) {
+                    return get();
+                }
+                int fd = LibC.open(MAPS.toString(), PROC_OPEN_FLAGS);
+                if (fd < 0) {
+                    return -1;
+                }
+                try {
+                    open = new Open(fd, FileStat.of(fd));
+                } catch (IllegalStateException e) {
+                    LibC.close(fd);
+                    return -1;
+                }
+                return fd;
+            }
         }
     }
 

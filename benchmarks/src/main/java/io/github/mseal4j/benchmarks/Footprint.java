@@ -1,6 +1,7 @@
 package io.github.mseal4j.benchmarks;
 
 import io.github.mseal4j.SealedMap;
+import io.github.mseal4j.SealedSet;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,8 @@ public final class Footprint {
         report("HashMap<ByteBuffer, byte[]>", entries, Footprint::hashMapByteBuffer);
         report("HashMap<String, byte[]>", entries, Footprint::hashMapString);
         report("Map.copyOf(HashMap<ByteBuffer>)", entries, n -> Map.copyOf(hashMapByteBuffer(n)));
+        report("SealedSet (the keys)", entries, Footprint::sealedSet);
+        report("HashSet<String> (the keys)", entries, Footprint::hashSet);
     }
 
     interface Builder {
@@ -48,6 +51,24 @@ public final class Footprint {
             builder.put(data.keys[i], data.values[i]);
         }
         return builder.build();
+    }
+
+    private static SealedSet sealedSet(int entries) {
+        MapLookupBenchmark.Data data = MapLookupBenchmark.Data.random(entries, 42);
+        SealedSet.Builder builder = SealedSet.builder();
+        for (int i = 0; i < entries; i++) {
+            builder.add(data.keys[i]);
+        }
+        return builder.build();
+    }
+
+    private static java.util.HashSet<String> hashSet(int entries) {
+        MapLookupBenchmark.Data data = MapLookupBenchmark.Data.random(entries, 42);
+        java.util.HashSet<String> set = new java.util.HashSet<>();
+        for (int i = 0; i < entries; i++) {
+            set.add(new String(data.keys[i], StandardCharsets.ISO_8859_1));
+        }
+        return set;
     }
 
     private static HashMap<ByteBuffer, byte[]> hashMapByteBuffer(int entries) {
