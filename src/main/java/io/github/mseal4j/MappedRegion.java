@@ -5,12 +5,10 @@ import io.github.mseal4j.internal.LibC;
 import io.github.mseal4j.internal.MapReserve;
 import io.github.mseal4j.internal.Platform;
 import io.github.mseal4j.internal.PageMap.Page;
-import io.github.mseal4j.internal.PageMap.Run;
 import io.github.mseal4j.internal.Smaps;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -486,38 +484,11 @@ public final class MappedRegion implements AutoCloseable {
                 if (freeze != null) {
                     freeze.freeze(pages, this::revokeSegments, populate);
                 } else {
-                    sealPrivateReadOnly(byKernel);
+                    pages.sealOrdinaryReadOnly(byKernel, this::revokeSegments);
                 }
             }
             sealedReadOnlyView = pages.sealedView().asSlice(0, length).asReadOnly();
             return sealedReadOnlyView;
-        }
-    }
-
-    /** {@code mprotect(PROT_READ)} of every page that is not, then {@code mseal}; undone on failure. */
-    private void sealPrivateReadOnly(boolean byKernel) {
-        long all = pages.count();
-        if (pages.map().any(0, all, page -> page.sealed() && page.protection() != Protection.READ)) {
-            throw new IllegalStateException("cannot seal the region read-only: some pages are already sealed"
-                + " with another protection, which can never change: " + pages.describe(0, all));
-        }
-        if (byKernel) {
-            CheckedCalls.msealStillWorks();
-        }
-        List<Run> before = pages.map().runs();
-        if (pages.map().any(0, all, page -> page.protection() == Protection.READ_WRITE)) {
-            revokeSegments();
-        }
-        try {
-            for (Run run : before) {
-                if (run.page().protection() != Protection.READ) {
-                    pages.mprotect(run.from(), run.to(), Protection.READ);
-                }
-            }
-            pages.mseal(0, all, byKernel, byKernel ? Protection.READ : null);
-        } catch (RuntimeException e) {
-            pages.restoreProtections(before, e);
-            throw e;
         }
     }
 

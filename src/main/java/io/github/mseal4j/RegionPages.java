@@ -314,6 +314,37 @@ final class RegionPages implements MemfdFreeze.Region {
         noteSealed(pages.count(0, pages.pages(), Page::sealed));
     }
 
+    /**
+     * {@code sealReadOnly()} of ordinary memory: {@code mprotect(PROT_READ)} of every page that is not, then
+     * {@code mseal}; undone on failure. {@code revokeSegments} invalidates the region's segments first, where some
+     * page is writable.
+     */
+    void sealOrdinaryReadOnly(boolean byKernel, Runnable revokeSegments) {
+        long all = pages.pages();
+        if (pages.any(0, all, page -> page.sealed() && page.protection() != Protection.READ)) {
+            throw new IllegalStateException("cannot seal the region read-only: some pages are already sealed"
+                + " with another protection, which can never change: " + describe(0, all));
+        }
+        if (byKernel) {
+            CheckedCalls.msealStillWorks();
+        }
+        List<Run> before = pages.runs();
+        if (pages.any(0, all, page -> page.protection() == Protection.READ_WRITE)) {
+            revokeSegments.run();
+        }
+        try {
+            for (Run run : before) {
+                if (run.page().protection() != Protection.READ) {
+                    mprotect(run.from(), run.to(), Protection.READ);
+                }
+            }
+            mseal(0, all, byKernel, byKernel ? Protection.READ : null);
+        } catch (RuntimeException e) {
+            restoreProtections(before, e);
+            throw e;
+        }
+    }
+
     /** Seals every page, read-only, checking that the seal took: the last step of a freeze. */
     @Override
     public void sealReadOnly() {
